@@ -1,0 +1,585 @@
+/* config.c - <Plugin hss_imgstats> block to the configuration model.
+ *
+ * Errors name the block ("Account \"prod\" / Project \"web\"") and the
+ * option, and are all reported before the parse fails, so one collectd -T
+ * run shows every mistake. Secret values never appear in a message. */
+#include "config.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <unistd.h>
+
+#include "endpoint.h"
+#include "hss_log.h"
+
+#define WHERE_MAX 512
+
+/* Raw option values of one <Account> block before they are checked. */
+typedef struct {
+  char *region, *endpoint, *iam_endpoint;
+  char *token, *token_file;
+  char *domain, *user, *password, *password_file;
+  char *cacert, *proxy;
+  long timeout_ms, connect_timeout_ms;
+  bool verify_peer, verify_host, allow_insecure;
+} account_opts_t;
+
+/* Frees the strings of raw options, wiping the inline secrets. */
+static void account_opts_free(account_opts_t *o) {
+  char **secrets[] = {&o->token, &o->password};
+  for (size_t i = 0; i < sizeof(secrets) / sizeof(*secrets); i++) {
+    if (*secrets[i] != NULL)
+      memset(*secrets[i], 0, strlen(*secrets[i]));
+  }
+  free(o->region);
+  free(o->endpoint);
+  free(o->iam_endpoint);
+  free(o->token);
+  free(o->token_file);
+  free(o->domain);
+  free(o->user);
+  free(o->password);
+  free(o->password_file);
+  free(o->cacert);
+  free(o->proxy);
+}
+
+/* Reads the single string argument of an option into *out. An option given
+ * twice is an error. Returns 0 or -1 (logged). */
+static int opt_string(const oconfig_item_t *ci, const char *where, char **out) {
+  if (ci->values_num != 1 || ci->values[0].type != OCONFIG_TYPE_STRING) {
+    hss_log(LOG_ERR, "%s: option \"%s\" needs exactly one string argument.",
+            where, ci->key);
+    return -1;
+  }
+  if (*out != NULL) {
+    hss_log(LOG_ERR, "%s: option \"%s\" is given more than once.", where,
+            ci->key);
+    return -1;
+  }
+  if (ci->values[0].value.string[0] == '\0') {
+    hss_log(LOG_ERR, "%s: option \"%s\" must not be empty.", where, ci->key);
+    return -1;
+  }
+  *out = strdup(ci->values[0].value.string);
+  if (*out == NULL) {
+    hss_log(LOG_ERR, "%s: option \"%s\": out of memory.", where, ci->key);
+    return -1;
+  }
+  return 0;
+}
+
+/* Reads a boolean argument (true/false, or the strings "true"/"false"). */
+static int opt_bool(const oconfig_item_t *ci, const char *where, bool *out) {
+  if (ci->values_num == 1 && ci->values[0].type == OCONFIG_TYPE_BOOLEAN) {
+    *out = ci->values[0].value.boolean != 0;
+    return 0;
+  }
+  if (ci->values_num == 1 && ci->values[0].type == OCONFIG_TYPE_STRING) {
+    const char *s = ci->values[0].value.string;
+    if (strcasecmp(s, "true") == 0 || strcasecmp(s, "yes") == 0 ||
+        strcasecmp(s, "on") == 0) {
+      *out = true;
+      return 0;
+    }
+    if (strcasecmp(s, "false") == 0 || strcasecmp(s, "no") == 0 ||
+        strcasecmp(s, "off") == 0) {
+      *out = false;
+      return 0;
+    }
+  }
+  hss_log(LOG_ERR, "%s: option \"%s\" needs one boolean argument (true or "
+                   "false).",
+          where, ci->key);
+  return -1;
+}
+
+/* Reads a number argument in [min, max]; unit names it in the error. */
+static int opt_number(const oconfig_item_t *ci, const char *where, double min,
+                      double max, const char *unit, double *out) {
+  if (ci->values_num != 1 || ci->values[0].type != OCONFIG_TYPE_NUMBER ||
+      !isfinite(ci->values[0].value.number) ||
+      ci->values[0].value.number < min || ci->values[0].value.number > max) {
+    hss_log(LOG_ERR, "%s: option \"%s\" needs one number of %s between %g and "
+                     "%g.",
+            where, ci->key, unit, min, max);
+    return -1;
+  }
+  *out = ci->values[0].value.number;
+  return 0;
+}
+
+/* Reads the single string label of a block (<Account "x">). */
+static int block_name(const oconfig_item_t *ci, const char *where,
+                      const char **out) {
+  if (ci->values_num != 1 || ci->values[0].type != OCONFIG_TYPE_STRING ||
+      ci->values[0].value.string[0] == '\0') {
+    hss_log(LOG_ERR, "%s: <%s> needs exactly one non-empty string label, as in "
+                     "<%s \"name\">.",
+            where, ci->key, ci->key);
+    return -1;
+  }
+  *out = ci->values[0].value.string;
+  return 0;
+}
+
+/* Checks a string's length; label names it in the error. */
+static int check_len(const char *where, const char *option, const char *value,
+                     size_t max) {
+  if (value != NULL && strlen(value) > max) {
+    hss_log(LOG_ERR, "%s: option \"%s\" is %zu bytes long; at most %zu fit.",
+            where, option, strlen(value), max);
+    return -1;
+  }
+  return 0;
+}
+
+/* Parses one <Project> block into *p. Returns 0 or -1 (logged). */
+static int parse_project(const oconfig_item_t *ci, const char *acc_where,
+                         double default_interval, hss_project_t *p) {
+  const char *name = NULL;
+  char where[WHERE_MAX];
+  if (block_name(ci, acc_where, &name) != 0)
+    return -1;
+  snprintf(where, sizeof(where), "%.200s, Project \"%.200s\"", acc_where, name);
+  int errors = 0;
+  if (strlen(name) > HSS_NAME_MAX) {
+    hss_log(LOG_ERR, "%s: the project name is %zu bytes long; it becomes the "
+                     "plugin_instance, where at most %d fit.",
+            where, strlen(name), HSS_NAME_MAX);
+    errors++;
+  } else if (strchr(name, '/') != NULL) {
+    hss_log(LOG_ERR, "%s: the project name must not contain '/'.", where);
+    errors++;
+  }
+  p->name = strdup(name);
+  p->interval = 0;
+  for (int i = 0; i < ci->children_num; i++) {
+    const oconfig_item_t *c = &ci->children[i];
+    int status;
+    if (strcasecmp(c->key, "ProjectId") == 0)
+      status = opt_string(c, where, &p->project_id);
+    else if (strcasecmp(c->key, "EnterpriseProjectId") == 0)
+      status = opt_string(c, where, &p->enterprise_project_id);
+    else if (strcasecmp(c->key, "Host") == 0)
+      status = opt_string(c, where, &p->host);
+    else if (strcasecmp(c->key, "Interval") == 0)
+      status = opt_number(c, where, 0.001, 86400.0 * 365, "seconds",
+                          &p->interval);
+    else {
+      hss_log(LOG_ERR, "%s: unknown option \"%s\".", where, c->key);
+      status = -1;
+    }
+    if (status != 0)
+      errors++;
+  }
+  if (p->project_id == NULL) {
+    hss_log(LOG_ERR, "%s: option \"ProjectId\" is missing; it is required.",
+            where);
+    errors++;
+  }
+  errors += check_len(where, "ProjectId", p->project_id, HSS_ID_MAX) != 0;
+  errors += check_len(where, "EnterpriseProjectId", p->enterprise_project_id,
+                      HSS_ID_MAX) != 0;
+  errors += check_len(where, "Host", p->host, HSS_NAME_MAX) != 0;
+  if (p->interval == 0)
+    p->interval = default_interval;
+  return errors ? -1 : 0;
+}
+
+/* Frees one project's strings. */
+static void project_free(hss_project_t *p) {
+  free(p->name);
+  free(p->project_id);
+  free(p->enterprise_project_id);
+  free(p->host);
+}
+
+/* Reads one option of an <Account> block into the raw options. */
+static int account_option(const oconfig_item_t *c, const char *where,
+                          account_opts_t *o) {
+  double num;
+  if (strcasecmp(c->key, "Region") == 0)
+    return opt_string(c, where, &o->region);
+  if (strcasecmp(c->key, "Endpoint") == 0)
+    return opt_string(c, where, &o->endpoint);
+  if (strcasecmp(c->key, "IAMEndpoint") == 0)
+    return opt_string(c, where, &o->iam_endpoint);
+  if (strcasecmp(c->key, "Token") == 0)
+    return opt_string(c, where, &o->token);
+  if (strcasecmp(c->key, "TokenFile") == 0)
+    return opt_string(c, where, &o->token_file);
+  if (strcasecmp(c->key, "Domain") == 0)
+    return opt_string(c, where, &o->domain);
+  if (strcasecmp(c->key, "User") == 0)
+    return opt_string(c, where, &o->user);
+  if (strcasecmp(c->key, "Password") == 0)
+    return opt_string(c, where, &o->password);
+  if (strcasecmp(c->key, "PasswordFile") == 0)
+    return opt_string(c, where, &o->password_file);
+  if (strcasecmp(c->key, "CACert") == 0)
+    return opt_string(c, where, &o->cacert);
+  if (strcasecmp(c->key, "Proxy") == 0)
+    return opt_string(c, where, &o->proxy);
+  if (strcasecmp(c->key, "VerifyPeer") == 0)
+    return opt_bool(c, where, &o->verify_peer);
+  if (strcasecmp(c->key, "VerifyHost") == 0)
+    return opt_bool(c, where, &o->verify_host);
+  if (strcasecmp(c->key, "AllowInsecure") == 0)
+    return opt_bool(c, where, &o->allow_insecure);
+  if (strcasecmp(c->key, "Timeout") == 0) {
+    if (opt_number(c, where, 1, 3600000, "milliseconds", &num) != 0)
+      return -1;
+    o->timeout_ms = (long)num;
+    return 0;
+  }
+  if (strcasecmp(c->key, "ConnectTimeout") == 0) {
+    if (opt_number(c, where, 1, 3600000, "milliseconds", &num) != 0)
+      return -1;
+    o->connect_timeout_ms = (long)num;
+    return 0;
+  }
+  hss_log(LOG_ERR, "%s: unknown option \"%s\".", where, c->key);
+  return -1;
+}
+
+/* Loads a secret given inline or as a file; option names the option that
+ * was used. Warns when the file is readable by group or others. */
+static int load_secret(hss_secret_t *s, const char *where, const char *inline_opt,
+                       const char *inline_value, const char *file_opt,
+                       const char *path) {
+  char err[512];
+  if (inline_value != NULL) {
+    if (hss_secret_set_inline(s, inline_value, err, sizeof(err)) != 0) {
+      hss_log(LOG_ERR, "%s: option \"%s\": %s.", where, inline_opt, err);
+      return -1;
+    }
+    return 0;
+  }
+  if (hss_secret_set_file(s, path, err, sizeof(err)) != 0) {
+    hss_log(LOG_ERR, "%s: option \"%s\": %s.", where, file_opt, err);
+    return -1;
+  }
+  if (hss_secret_file_is_exposed(path))
+    hss_log(LOG_WARNING,
+            "%s: option \"%s\": \"%s\" is readable by group or others; "
+            "restrict it with chmod 600.",
+            where, file_opt, path);
+  return 0;
+}
+
+/* Picks the single credential method of an account and loads its secrets.
+ * Returns 0 or -1 (logged). */
+static int account_credentials(hss_account_t *a, const char *where,
+                               account_opts_t *o) {
+  bool token = o->token != NULL || o->token_file != NULL;
+  bool password = o->domain != NULL || o->user != NULL ||
+                  o->password != NULL || o->password_file != NULL;
+  if (o->token != NULL && o->token_file != NULL) {
+    hss_log(LOG_ERR, "%s: options \"Token\" and \"TokenFile\" are exclusive; "
+                     "give one.",
+            where);
+    return -1;
+  }
+  if (o->password != NULL && o->password_file != NULL) {
+    hss_log(LOG_ERR, "%s: options \"Password\" and \"PasswordFile\" are "
+                     "exclusive; give one.",
+            where);
+    return -1;
+  }
+  if (token && password) {
+    hss_log(LOG_ERR, "%s: two credential methods are configured (Token/"
+                     "TokenFile and Domain/User/Password); give exactly one.",
+            where);
+    return -1;
+  }
+  if (!token && !password) {
+    hss_log(LOG_ERR, "%s: no credential method is configured; give \"Token\" "
+                     "or \"TokenFile\", or \"Domain\", \"User\" and "
+                     "\"Password\" or \"PasswordFile\".",
+            where);
+    return -1;
+  }
+  if (token) {
+    a->cred = HSS_CRED_TOKEN;
+    return load_secret(&a->token, where, "Token", o->token, "TokenFile",
+                       o->token_file);
+  }
+  a->cred = HSS_CRED_PASSWORD;
+  int errors = 0;
+  const char *missing[3];
+  size_t n = 0;
+  if (o->domain == NULL)
+    missing[n++] = "Domain";
+  if (o->user == NULL)
+    missing[n++] = "User";
+  if (o->password == NULL && o->password_file == NULL)
+    missing[n++] = "Password\" or \"PasswordFile";
+  for (size_t i = 0; i < n; i++) {
+    hss_log(LOG_ERR, "%s: option \"%s\" is missing; password authentication "
+                     "needs Domain, User and Password or PasswordFile.",
+            where, missing[i]);
+    errors++;
+  }
+  if (errors)
+    return -1;
+  a->domain = o->domain;
+  a->user = o->user;
+  o->domain = o->user = NULL;
+  return load_secret(&a->password, where, "Password", o->password,
+                     "PasswordFile", o->password_file);
+}
+
+/* Resolves the HSS and IAM base URLs and checks the transport options. */
+static int account_transport(hss_account_t *a, const char *where,
+                             account_opts_t *o) {
+  char err[512];
+  int errors = 0;
+  if (o->region != NULL && !hss_region_valid(o->region)) {
+    hss_log(LOG_ERR, "%s: option \"Region\": \"%s\" is not a region name "
+                     "(like cn-north-4).",
+            where, o->region);
+    errors++;
+  } else if (o->region != NULL && !hss_region_known(o->region) &&
+             o->endpoint == NULL) {
+    hss_log(LOG_WARNING, "%s: option \"Region\": \"%s\" is not a region "
+                         "where HSS is documented; check the spelling, or set "
+                         "Endpoint.",
+            where, o->region);
+  }
+  if (o->endpoint != NULL) {
+    a->endpoint = hss_base_url_check(o->endpoint, o->allow_insecure, err,
+                                     sizeof(err));
+    if (a->endpoint == NULL) {
+      hss_log(LOG_ERR, "%s: option \"Endpoint\": %s.", where, err);
+      errors++;
+    }
+  } else if (o->region != NULL && errors == 0) {
+    a->endpoint = hss_region_url("hss", o->region);
+  } else if (o->region == NULL) {
+    hss_log(LOG_ERR, "%s: option \"Region\" (or \"Endpoint\") is missing.",
+            where);
+    errors++;
+  }
+  if (a->cred == HSS_CRED_PASSWORD) {
+    if (o->iam_endpoint != NULL) {
+      a->iam_endpoint = hss_base_url_check(o->iam_endpoint, o->allow_insecure,
+                                           err, sizeof(err));
+      if (a->iam_endpoint == NULL) {
+        hss_log(LOG_ERR, "%s: option \"IAMEndpoint\": %s.", where, err);
+        errors++;
+      }
+    } else if (o->region != NULL && errors == 0) {
+      a->iam_endpoint = hss_region_url("iam", o->region);
+    } else if (o->region == NULL) {
+      hss_log(LOG_ERR, "%s: password authentication needs \"IAMEndpoint\" "
+                       "or \"Region\".",
+              where);
+      errors++;
+    }
+  } else if (o->iam_endpoint != NULL) {
+    hss_log(LOG_WARNING, "%s: option \"IAMEndpoint\" is ignored: only "
+                         "password authentication uses IAM.",
+            where);
+  }
+  if (o->cacert != NULL && access(o->cacert, R_OK) != 0) {
+    hss_log(LOG_ERR, "%s: option \"CACert\": cannot read \"%s\".", where,
+            o->cacert);
+    errors++;
+  }
+  if (o->proxy != NULL && hss_proxy_url_check(o->proxy, err, sizeof(err))) {
+    hss_log(LOG_ERR, "%s: option \"Proxy\": %s.", where, err);
+    errors++;
+  }
+  if (!o->verify_peer)
+    hss_log(LOG_WARNING, "%s: VerifyPeer is false: the server's certificate "
+                         "is not checked and credentials can be intercepted.",
+            where);
+  if (!o->verify_host)
+    hss_log(LOG_WARNING, "%s: VerifyHost is false: any host name is accepted "
+                         "in the server's certificate.",
+            where);
+  return errors ? -1 : 0;
+}
+
+/* Sets each project's whole-poll time budget, checking it against the
+ * project's interval. */
+static int account_timeouts(hss_account_t *a, const char *where, long timeout) {
+  int errors = 0;
+  for (size_t i = 0; i < a->projects_num; i++) {
+    hss_project_t *p = &a->projects[i];
+    double interval_ms = p->interval * 1000.0;
+    if (timeout > 0) {
+      if ((double)timeout >= interval_ms) {
+        hss_log(LOG_ERR, "%s: option \"Timeout\" (%ld ms) must be below the "
+                         "interval of Project \"%s\" (%g s).",
+                where, timeout, p->name, p->interval);
+        errors++;
+      }
+      p->timeout_ms = timeout;
+    } else {
+      double derived = interval_ms * 0.9;
+      p->timeout_ms = derived < HSS_DEFAULT_TIMEOUT_MS ? (long)derived
+                                                       : HSS_DEFAULT_TIMEOUT_MS;
+      if (p->timeout_ms < 1)
+        p->timeout_ms = 1;
+    }
+  }
+  return errors ? -1 : 0;
+}
+
+/* Parses an <Account> block and appends it to cfg. */
+static int parse_account(const oconfig_item_t *ci, double default_interval,
+                         hss_config_t *cfg) {
+  const char *name = NULL;
+  char where[WHERE_MAX];
+  if (block_name(ci, "<Plugin hss_imgstats>", &name) != 0)
+    return -1;
+  snprintf(where, sizeof(where), "Account \"%s\"", name);
+  if (strlen(name) > HSS_NAME_MAX) {
+    hss_log(LOG_ERR, "%s: the account name is longer than %d bytes.", where,
+            HSS_NAME_MAX);
+    return -1;
+  }
+
+  hss_account_t *grown =
+      realloc(cfg->accounts, (cfg->accounts_num + 1) * sizeof(*grown));
+  if (grown == NULL) {
+    hss_log(LOG_ERR, "%s: out of memory.", where);
+    return -1;
+  }
+  cfg->accounts = grown;
+  hss_account_t *a = &cfg->accounts[cfg->accounts_num++];
+  memset(a, 0, sizeof(*a));
+  a->name = strdup(name);
+
+  account_opts_t o = {.verify_peer = true, .verify_host = true};
+  int errors = 0;
+  for (int i = 0; i < ci->children_num; i++) {
+    const oconfig_item_t *c = &ci->children[i];
+    if (strcasecmp(c->key, "Project") != 0) {
+      errors += account_option(c, where, &o) != 0;
+      continue;
+    }
+    hss_project_t *pg =
+        realloc(a->projects, (a->projects_num + 1) * sizeof(*pg));
+    if (pg == NULL) {
+      errors++;
+      break;
+    }
+    a->projects = pg;
+    hss_project_t *p = &a->projects[a->projects_num++];
+    memset(p, 0, sizeof(*p));
+    errors += parse_project(c, where, default_interval, p) != 0;
+  }
+  if (a->projects_num == 0) {
+    hss_log(LOG_ERR, "%s: no <Project> block; give at least one.", where);
+    errors++;
+  }
+  if (account_credentials(a, where, &o) != 0)
+    errors++;
+  if (account_transport(a, where, &o) != 0)
+    errors++;
+  if (account_timeouts(a, where, o.timeout_ms) != 0)
+    errors++;
+  a->timeout_ms = o.timeout_ms;
+  a->connect_timeout_ms = o.connect_timeout_ms > 0
+                              ? o.connect_timeout_ms
+                              : HSS_DEFAULT_CONNECT_TIMEOUT_MS;
+  a->verify_peer = o.verify_peer;
+  a->verify_host = o.verify_host;
+  a->allow_insecure = o.allow_insecure;
+  a->region = o.region;
+  a->cacert = o.cacert;
+  a->proxy = o.proxy;
+  o.region = o.cacert = o.proxy = NULL;
+  account_opts_free(&o);
+  cfg->projects_total += a->projects_num;
+  return errors ? -1 : 0;
+}
+
+int hss_config_parse(const oconfig_item_t *ci, double default_interval,
+                     hss_config_t *cfg) {
+  int errors = 0;
+  for (int i = 0; i < ci->children_num; i++) {
+    const oconfig_item_t *c = &ci->children[i];
+    if (strcasecmp(c->key, "Account") == 0)
+      errors += parse_account(c, default_interval, cfg) != 0;
+    else {
+      hss_log(LOG_ERR, "<Plugin hss_imgstats>: unknown option \"%s\".",
+              c->key);
+      errors++;
+    }
+  }
+  /* Accounts may have moved while the array grew: point projects home. */
+  size_t index = 0;
+  for (size_t i = 0; i < cfg->accounts_num; i++)
+    for (size_t k = 0; k < cfg->accounts[i].projects_num; k++) {
+      cfg->accounts[i].projects[k].account = &cfg->accounts[i];
+      cfg->accounts[i].projects[k].index = index++;
+    }
+  if (errors == 0 && hss_config_validate(cfg) != 0)
+    errors++;
+  if (errors) {
+    hss_log(LOG_ERR, "the configuration has errors (see above); the plugin "
+                     "will not load.");
+    hss_config_free(cfg);
+    return -1;
+  }
+  return 0;
+}
+
+int hss_config_validate(const hss_config_t *cfg) {
+  int errors = 0;
+  for (size_t i = 0; i < cfg->accounts_num; i++) {
+    const hss_account_t *a = &cfg->accounts[i];
+    for (size_t j = 0; j < i; j++)
+      if (strcmp(cfg->accounts[j].name, a->name) == 0) {
+        hss_log(LOG_ERR, "Account \"%s\": the account name is used twice.",
+                a->name);
+        errors++;
+      }
+    for (size_t k = 0; k < a->projects_num; k++) {
+      const hss_project_t *p = &a->projects[k];
+      /* Project names are plugin_instances: unique across all accounts. */
+      for (size_t i2 = 0; i2 <= i; i2++) {
+        const hss_account_t *b = &cfg->accounts[i2];
+        size_t limit = i2 == i ? k : b->projects_num;
+        for (size_t k2 = 0; k2 < limit; k2++)
+          if (strcmp(b->projects[k2].name, p->name) == 0) {
+            hss_log(LOG_ERR, "Account \"%s\", Project \"%s\": the project "
+                             "name is already used in Account \"%s\"; "
+                             "project names become plugin_instance and must "
+                             "be unique.",
+                    a->name, p->name, b->name);
+            errors++;
+          }
+      }
+    }
+  }
+  return errors ? -1 : 0;
+}
+
+void hss_config_free(hss_config_t *cfg) {
+  for (size_t i = 0; i < cfg->accounts_num; i++) {
+    hss_account_t *a = &cfg->accounts[i];
+    for (size_t k = 0; k < a->projects_num; k++)
+      project_free(&a->projects[k]);
+    free(a->projects);
+    free(a->name);
+    free(a->region);
+    free(a->endpoint);
+    free(a->iam_endpoint);
+    hss_secret_clear(&a->token);
+    free(a->domain);
+    free(a->user);
+    hss_secret_clear(&a->password);
+    free(a->cacert);
+    free(a->proxy);
+  }
+  free(cfg->accounts);
+  memset(cfg, 0, sizeof(*cfg));
+}

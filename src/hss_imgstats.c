@@ -1,0 +1,99 @@
+/* hss_imgstats.c - collectd glue: registers the callbacks and wires the
+ * configuration, the poller and dispatch together. No logic lives here. */
+#include "collectd.h"
+
+#include "configfile.h"
+#include "plugin.h"
+#include "utils/common/common.h"
+
+#include <curl/curl.h>
+
+#include "config.h"
+#include "dispatch.h"
+#include "hss_log.h"
+#include "poller.h"
+
+static hss_config_t config;
+static bool config_failed;
+static hss_poller_t *poller;
+
+/* Forwards the core's log lines to collectd's log. */
+static void log_to_collectd(int level, const char *message) {
+  plugin_log(level, "%s", message);
+}
+
+static int hss_config(oconfig_item_t *ci) {
+  double interval = CDTIME_T_TO_DOUBLE(plugin_get_interval());
+  if (hss_config_parse(ci, interval, &config) != 0) {
+    config_failed = true;
+    return -1;
+  }
+  return 0;
+}
+
+/* collectd -T sets ReadThreads to -1: then polls run on the caller's thread
+ * through a read callback, so that the test run sees them. */
+static bool test_mode(void) {
+  const char *threads = global_option_get("ReadThreads");
+  return threads != NULL && atoi(threads) == -1;
+}
+
+/* collectd -T: polls every project once; fails when any poll failed. */
+static int hss_read_once(user_data_t *ud) {
+  (void)ud;
+  int failed = hss_poller_run_once(poller);
+  if (failed > 0) {
+    ERROR("hss_imgstats plugin: %d of %zu projects could not be polled "
+          "(see above).",
+          failed, config.projects_total);
+    return -1;
+  }
+  INFO("hss_imgstats plugin: all %zu projects polled successfully.",
+       config.projects_total);
+  return 0;
+}
+
+static int hss_init(void) {
+  if (config_failed)
+    return -1;
+  if (config.accounts_num == 0) {
+    WARNING("hss_imgstats plugin: no <Account> configured; nothing to poll.");
+    return 0;
+  }
+  if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK ||
+      hss_dispatch_init(&config) != 0) {
+    ERROR("hss_imgstats plugin: initialisation failed (libcurl or memory).");
+    return -1;
+  }
+  poller = hss_poller_new(&config, hss_dispatch_result, NULL);
+  if (poller == NULL)
+    return -1;
+  for (size_t i = 0; i < config.accounts_num; i++) {
+    const hss_account_t *a = &config.accounts[i];
+    for (size_t k = 0; k < a->projects_num; k++)
+      INFO("hss_imgstats plugin: project \"%s\" (account \"%s\"): polling %s "
+           "every %g s, timeout %ld ms.",
+           a->projects[k].name, a->name, a->endpoint, a->projects[k].interval,
+           a->projects[k].timeout_ms);
+  }
+  if (test_mode())
+    return plugin_register_complex_read(NULL, "hss_imgstats", hss_read_once,
+                                        0, NULL);
+  return hss_poller_start(poller, plugin_thread_create);
+}
+
+static int hss_shutdown(void) {
+  hss_poller_free(poller);
+  poller = NULL;
+  hss_dispatch_free();
+  hss_config_free(&config);
+  curl_global_cleanup();
+  return 0;
+}
+
+void module_register(void) {
+  hss_log_set_sink(log_to_collectd);
+  plugin_register_complex_config("hss_imgstats", hss_config);
+  plugin_register_init("hss_imgstats", hss_init);
+  plugin_register_shutdown("hss_imgstats", hss_shutdown);
+}

@@ -1,0 +1,496 @@
+/* poller.c - the polling engine: schedule, credentials, transfers, results.
+ *
+ * Each project is a job with a tiny state machine:
+ *   IDLE --due--> [AUTH: IAM token request] --> STATS --> IDLE
+ * A 401 on STATS with password credentials drops the token and goes back to
+ * AUTH once. Every transition happens on the poller thread (or the caller
+ * of hss_poller_run_once), so jobs need no locks; only the stop flag is
+ * shared. */
+#include "poller.h"
+
+#include <curl/curl.h>
+#include <inttypes.h>
+#include <openssl/crypto.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "hss_log.h"
+#include "request.h"
+#include "scheduler.h"
+#include "token_cache.h"
+#include "transport.h"
+
+#define HSS_MAX_CONCURRENCY 8
+#define HSS_MAX_WAIT_MS 1000
+
+typedef enum { JOB_IDLE, JOB_AUTH, JOB_STATS } job_state_t;
+
+typedef struct {
+  const hss_project_t *project;
+  char *stats_url;
+  char *iam_url;            /* password accounts only */
+  hss_sched_t sched;
+  job_state_t state;
+  hss_token_cache_t token;  /* password accounts only */
+  hss_xfer_t *xfer;         /* the transfer in flight, or NULL */
+  bool retried_401;         /* this poll already fetched a token after 401 */
+  bool polled_once;         /* for hss_poller_run_once */
+  double started;           /* monotonic start of this poll */
+  double deadline;          /* monotonic end of this poll's budget */
+  hss_poll_result_t result;
+} job_t;
+
+struct hss_poller_s {
+  const hss_config_t *cfg;
+  job_t *jobs;
+  size_t jobs_num;
+  size_t active;            /* jobs with a transfer in flight */
+  CURLM *multi;
+  CURLSH *share;
+  hss_result_cb_t cb;
+  void *ud;
+  pthread_t thread;
+  bool thread_running;
+  atomic_bool stop;
+  int failures_once;        /* failed polls in hss_poller_run_once */
+};
+
+static double mono_now(void) {
+  struct timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+static double wall_now(void) {
+  struct timespec ts;
+  clock_gettime(CLOCK_REALTIME, &ts);
+  return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+/* Ends the current poll of job: reports the result and goes idle. */
+static void finish_poll(hss_poller_t *p, job_t *job,
+                        hss_poll_status_t status) {
+  hss_poll_result_t *r = &job->result;
+  r->status = status;
+  r->time = wall_now();
+  r->duration = mono_now() - job->started;
+  if (status != HSS_POLL_OK)
+    p->failures_once++;
+  job->state = JOB_IDLE;
+  job->polled_once = true;
+  p->cb(r, p->ud);
+}
+
+/* Fails the current poll with a formatted cause. */
+static void fail_poll(hss_poller_t *p, job_t *job, hss_poll_status_t status,
+                      const char *format, ...)
+    __attribute__((format(printf, 4, 5)));
+static void fail_poll(hss_poller_t *p, job_t *job, hss_poll_status_t status,
+                      const char *format, ...) {
+  va_list ap;
+  va_start(ap, format);
+  vsnprintf(job->result.message, sizeof(job->result.message), format, ap);
+  va_end(ap);
+  finish_poll(p, job, status);
+}
+
+/* Transfer options for the job's account with the budget left. */
+static hss_xfer_opts_t xfer_opts(const hss_poller_t *p, const job_t *job,
+                                 long timeout_ms) {
+  const hss_account_t *a = job->project->account;
+  hss_xfer_opts_t o = {
+      .cacert = a->cacert,
+      .verify_peer = a->verify_peer,
+      .verify_host = a->verify_host,
+      .allow_http = a->allow_insecure,
+      .proxy = a->proxy,
+      .timeout_ms = timeout_ms,
+      .connect_timeout_ms = a->connect_timeout_ms,
+      .max_body = HSS_MAX_BODY,
+      .share = p->share,
+  };
+  return o;
+}
+
+/* Milliseconds left of this poll's budget (0 when spent). */
+static long budget_left_ms(const job_t *job) {
+  double left = (job->deadline - mono_now()) * 1000.0;
+  return left < 1 ? 0 : (long)left;
+}
+
+/* Hands a prepared transfer to the multi handle. */
+static int launch(hss_poller_t *p, job_t *job, hss_xfer_t *x,
+                  job_state_t state) {
+  if (x == NULL)
+    return -1;
+  if (curl_multi_add_handle(p->multi, x->easy) != CURLM_OK) {
+    hss_xfer_free(x);
+    return -1;
+  }
+  job->xfer = x;
+  job->state = state;
+  p->active++;
+  return 0;
+}
+
+/* Sends the statistics request with token. */
+static void start_stats(hss_poller_t *p, job_t *job, const char *token) {
+  long left = budget_left_ms(job);
+  if (left == 0) {
+    fail_poll(p, job, HSS_POLL_TRANSPORT,
+              "timed out: the %ld ms budget was spent before the request",
+              job->project->timeout_ms);
+    return;
+  }
+  hss_xfer_opts_t o = xfer_opts(p, job, left);
+  struct curl_slist *headers = hss_stats_headers(token);
+  if (headers == NULL ||
+      launch(p, job, hss_xfer_new(job->stats_url, headers, NULL, &o, job),
+             JOB_STATS) != 0)
+    fail_poll(p, job, HSS_POLL_INTERNAL, "cannot prepare the request");
+}
+
+/* Sends an IAM password token request scoped to the job's project. */
+static void start_auth(hss_poller_t *p, job_t *job) {
+  hss_account_t *a = job->project->account;
+  char err[512];
+  if (hss_secret_refresh(&a->password, err, sizeof(err)) < 0)
+    snprintf(job->result.auth_note, sizeof(job->result.auth_note),
+             "PasswordFile: %.300s; using the password read before", err);
+  long left = budget_left_ms(job);
+  hss_xfer_opts_t o = xfer_opts(p, job, left > 0 ? left : 1);
+  char *body = hss_iam_token_body(a->domain, a->user, a->password.value,
+                                  job->project->project_id);
+  struct curl_slist *headers = hss_iam_headers();
+  if (body == NULL || headers == NULL) {
+    hss_headers_free(headers);
+    if (body != NULL) {
+      OPENSSL_cleanse(body, strlen(body));
+      free(body);
+    }
+    fail_poll(p, job, HSS_POLL_INTERNAL, "cannot prepare the IAM request");
+    return;
+  }
+  if (launch(p, job, hss_xfer_new(job->iam_url, headers, body, &o, job),
+             JOB_AUTH) != 0)
+    fail_poll(p, job, HSS_POLL_INTERNAL, "cannot prepare the IAM request");
+}
+
+/* Begins one poll of job: picks the credentials and sends the first
+ * request. */
+static void start_poll(hss_poller_t *p, job_t *job) {
+  const hss_project_t *pr = job->project;
+  hss_account_t *a = pr->account;
+  memset(&job->result, 0, sizeof(job->result));
+  job->result.project = pr;
+  job->started = mono_now();
+  job->deadline = job->started + (double)pr->timeout_ms / 1000.0;
+  job->retried_401 = false;
+
+  if (a->cred == HSS_CRED_TOKEN) {
+    char err[512];
+    if (hss_secret_refresh(&a->token, err, sizeof(err)) < 0)
+      snprintf(job->result.auth_note, sizeof(job->result.auth_note),
+               "TokenFile: %.300s; using the token read before", err);
+    start_stats(p, job, a->token.value);
+    return;
+  }
+  int64_t now = (int64_t)wall_now();
+  if (hss_token_wants_refresh(&job->token, now)) {
+    start_auth(p, job);
+  } else if (hss_token_usable(&job->token, now)) {
+    start_stats(p, job, job->token.token);
+  } else {
+    fail_poll(p, job, HSS_POLL_AUTH,
+              "no valid IAM token: the last token request failed; next "
+              "attempt in %" PRId64 " s",
+              hss_token_backoff_left(&job->token, now));
+  }
+}
+
+/* Fills the result's HTTP error fields from a finished transfer. */
+static void note_http_error(job_t *job, const hss_xfer_t *x) {
+  hss_poll_result_t *r = &job->result;
+  r->http_status = x->status;
+  hss_parse_api_error(x->body, x->body_len, &r->api);
+  const char *rid = x->request_id[0] ? x->request_id : r->api.request_id;
+  snprintf(r->request_id, sizeof(r->request_id), "%s", rid);
+}
+
+/* Handles the end of an IAM token request. */
+static void auth_done(hss_poller_t *p, job_t *job, hss_xfer_t *x) {
+  hss_poll_result_t *r = &job->result;
+  int64_t now = (int64_t)wall_now();
+  int64_t expires = 0;
+  char cause[640];
+  hss_poll_status_t status = HSS_POLL_AUTH;
+
+  if (x->result != CURLE_OK) {
+    char what[512];
+    hss_xfer_describe(x, what, sizeof(what));
+    snprintf(cause, sizeof(cause), "IAM token request to %s: %s",
+             job->iam_url, what);
+    status = HSS_POLL_TRANSPORT;
+  } else if (x->status != 201 && x->status != 200) {
+    note_http_error(job, x);
+    snprintf(cause, sizeof(cause),
+             "IAM token request to %s: HTTP %ld%s%s%s%s%s", job->iam_url,
+             x->status, r->api.code[0] ? ", error_code " : "", r->api.code,
+             r->api.message[0] ? ", \"" : "", r->api.message,
+             r->api.message[0] ? "\"" : "");
+  } else if (x->subject_token == NULL || x->subject_token[0] == '\0') {
+    snprintf(cause, sizeof(cause),
+             "IAM token request to %s: HTTP %ld without X-Subject-Token",
+             job->iam_url, x->status);
+  } else if (hss_parse_token_expiry(x->body, x->body_len, &expires) != 0) {
+    snprintf(cause, sizeof(cause),
+             "IAM token request to %s: no valid token.expires_at in the "
+             "response",
+             job->iam_url);
+  } else if (hss_token_store(&job->token, x->subject_token, expires, now) !=
+             0) {
+    snprintf(cause, sizeof(cause), "out of memory storing the IAM token");
+  } else {
+    hss_log(LOG_INFO,
+            "project \"%s\": obtained an IAM token valid for %" PRId64 " s",
+            job->project->name, expires - now);
+    start_stats(p, job, job->token.token);
+    return;
+  }
+  hss_token_failed(&job->token, now);
+  if (hss_token_usable(&job->token, now)) {
+    /* The old token still works: poll with it and say so. */
+    snprintf(r->auth_note, sizeof(r->auth_note),
+             "token refresh failed (%.300s); using the current token, valid "
+             "for %" PRId64 " s more",
+             cause, job->token.expires_at - now);
+    start_stats(p, job, job->token.token);
+    return;
+  }
+  fail_poll(p, job, status, "%s; next token request in %" PRId64 " s", cause,
+            hss_token_backoff_left(&job->token, now));
+}
+
+/* Handles the end of a statistics request. */
+static void stats_done(hss_poller_t *p, job_t *job, hss_xfer_t *x) {
+  hss_poll_result_t *r = &job->result;
+  const hss_account_t *a = job->project->account;
+  if (x->result != CURLE_OK) {
+    char what[512];
+    hss_xfer_describe(x, what, sizeof(what));
+    fail_poll(p, job, HSS_POLL_TRANSPORT, "GET %s: %s", job->stats_url, what);
+    return;
+  }
+  r->http_status = x->status;
+  snprintf(r->request_id, sizeof(r->request_id), "%s", x->request_id);
+  if (x->status == 401 && a->cred == HSS_CRED_PASSWORD && !job->retried_401) {
+    /* The token was refused: fetch a new one right away, once. */
+    job->retried_401 = true;
+    hss_token_invalidate(&job->token);
+    job->token.retry_at = 0;
+    start_auth(p, job);
+    return;
+  }
+  if (x->status != 200) {
+    note_http_error(job, x);
+    fail_poll(p, job, x->status == 401 ? HSS_POLL_AUTH : HSS_POLL_HTTP,
+              "GET %s: HTTP %ld", job->stats_url, x->status);
+    return;
+  }
+  char err[256];
+  if (hss_parse_stats(x->body, x->body_len, &r->stats, err, sizeof(err)) !=
+      0) {
+    fail_poll(p, job, HSS_POLL_PARSE, "GET %s: HTTP 200 but %s",
+              job->stats_url, err);
+    return;
+  }
+  finish_poll(p, job, HSS_POLL_OK);
+}
+
+/* Collects finished transfers from the multi handle. */
+static void collect_done(hss_poller_t *p) {
+  CURLMsg *msg;
+  int left;
+  while ((msg = curl_multi_info_read(p->multi, &left)) != NULL) {
+    if (msg->msg != CURLMSG_DONE)
+      continue;
+    hss_xfer_t *x = NULL;
+    curl_easy_getinfo(msg->easy_handle, CURLINFO_PRIVATE, (char **)&x);
+    CURLcode result = msg->data.result;
+    curl_multi_remove_handle(p->multi, msg->easy_handle);
+    p->active--;
+    job_t *job = x->owner;
+    job->xfer = NULL;
+    hss_xfer_finish(x, result);
+    if (job->state == JOB_AUTH)
+      auth_done(p, job, x);
+    else
+      stats_done(p, job, x);
+    hss_xfer_free(x);
+  }
+}
+
+/* Starts the polls that are due; returns ms until the next one is due. */
+static long start_due(hss_poller_t *p, bool once) {
+  double now = mono_now();
+  double wait = HSS_MAX_WAIT_MS / 1000.0;
+  for (size_t i = 0; i < p->jobs_num; i++) {
+    job_t *job = &p->jobs[i];
+    if (job->state != JOB_IDLE || (once && job->polled_once))
+      continue;
+    if (!once && !hss_sched_due(&job->sched, now)) {
+      double w = hss_sched_wait(&job->sched, now);
+      if (w < wait)
+        wait = w;
+      continue;
+    }
+    if (p->active >= HSS_MAX_CONCURRENCY) {
+      wait = 0.01; /* retry soon; a slot frees when a transfer ends */
+      continue;
+    }
+    hss_sched_started(&job->sched, now);
+    start_poll(p, job);
+  }
+  return (long)(wait * 1000.0) + 1;
+}
+
+/* True when hss_poller_run_once has nothing left to do. */
+static bool all_polled_once(const hss_poller_t *p) {
+  for (size_t i = 0; i < p->jobs_num; i++)
+    if (!p->jobs[i].polled_once)
+      return false;
+  return true;
+}
+
+/* The loop shared by the thread (once = false) and run_once. */
+static void run_loop(hss_poller_t *p, bool once) {
+  while (!atomic_load(&p->stop)) {
+    long wait_ms = start_due(p, once);
+    int running = 0;
+    curl_multi_perform(p->multi, &running);
+    collect_done(p);
+    if (once && all_polled_once(p))
+      break;
+    if (once)
+      wait_ms = 50;
+    curl_multi_poll(p->multi, NULL, 0, (int)wait_ms, NULL);
+  }
+}
+
+static void *poller_thread(void *arg) {
+  run_loop(arg, false);
+  return NULL;
+}
+
+/* Prepares one job per project. Returns 0 or -1. */
+static int jobs_init(hss_poller_t *p) {
+  double now = mono_now();
+  p->jobs = calloc(p->cfg->projects_total ? p->cfg->projects_total : 1,
+                   sizeof(*p->jobs));
+  if (p->jobs == NULL)
+    return -1;
+  for (size_t i = 0; i < p->cfg->accounts_num; i++) {
+    const hss_account_t *a = &p->cfg->accounts[i];
+    for (size_t k = 0; k < a->projects_num; k++) {
+      job_t *job = &p->jobs[p->jobs_num++];
+      job->project = &a->projects[k];
+      job->stats_url =
+          hss_stats_url(a->endpoint, job->project->project_id,
+                        job->project->enterprise_project_id);
+      if (a->cred == HSS_CRED_PASSWORD)
+        job->iam_url = hss_iam_token_url(a->iam_endpoint);
+      if (job->stats_url == NULL ||
+          (a->cred == HSS_CRED_PASSWORD && job->iam_url == NULL))
+        return -1;
+      hss_sched_init(&job->sched, job->project->interval, now, 0);
+    }
+  }
+  return 0;
+}
+
+hss_poller_t *hss_poller_new(const hss_config_t *cfg, hss_result_cb_t cb,
+                             void *ud) {
+  hss_poller_t *p = calloc(1, sizeof(*p));
+  if (p == NULL) {
+    hss_log(LOG_ERR, "out of memory creating the poller");
+    return NULL;
+  }
+  p->cfg = cfg;
+  p->cb = cb;
+  p->ud = ud;
+  atomic_init(&p->stop, false);
+  p->multi = curl_multi_init();
+  p->share = curl_share_init();
+  if (p->multi == NULL || p->share == NULL || jobs_init(p) != 0) {
+    hss_log(LOG_ERR, "cannot create the poller (libcurl or memory)");
+    hss_poller_free(p);
+    return NULL;
+  }
+  /* One thread uses the share, so it needs no lock callbacks. */
+  curl_share_setopt(p->share, CURLSHOPT_SHARE, CURL_LOCK_DATA_DNS);
+  curl_share_setopt(p->share, CURLSHOPT_SHARE, CURL_LOCK_DATA_SSL_SESSION);
+  curl_multi_setopt(p->multi, CURLMOPT_MAX_HOST_CONNECTIONS,
+                    (long)HSS_MAX_CONCURRENCY);
+  return p;
+}
+
+/* Plain pthread_create with the thread-name argument ignored. */
+static int default_create(pthread_t *thread, void *(*start)(void *), void *arg,
+                          const char *name) {
+  (void)name;
+  return pthread_create(thread, NULL, start, arg);
+}
+
+int hss_poller_start(hss_poller_t *p, hss_thread_create_t create) {
+  if (p->thread_running)
+    return 0;
+  if ((create ? create : default_create)(&p->thread, poller_thread, p,
+                                         "hss_imgstats") != 0) {
+    hss_log(LOG_ERR, "cannot start the polling thread");
+    return -1;
+  }
+  p->thread_running = true;
+  return 0;
+}
+
+int hss_poller_run_once(hss_poller_t *p) {
+  p->failures_once = 0;
+  for (size_t i = 0; i < p->jobs_num; i++)
+    p->jobs[i].polled_once = false;
+  run_loop(p, true);
+  return p->failures_once;
+}
+
+void hss_poller_stop(hss_poller_t *p) {
+  if (p == NULL || !p->thread_running)
+    return;
+  atomic_store(&p->stop, true);
+  curl_multi_wakeup(p->multi);
+  pthread_join(p->thread, NULL);
+  p->thread_running = false;
+}
+
+void hss_poller_free(hss_poller_t *p) {
+  if (p == NULL)
+    return;
+  hss_poller_stop(p);
+  for (size_t i = 0; i < p->jobs_num; i++) {
+    job_t *job = &p->jobs[i];
+    if (job->xfer != NULL) {
+      curl_multi_remove_handle(p->multi, job->xfer->easy);
+      hss_xfer_free(job->xfer);
+    }
+    hss_token_clear(&job->token);
+    free(job->stats_url);
+    free(job->iam_url);
+  }
+  free(p->jobs);
+  if (p->multi != NULL)
+    curl_multi_cleanup(p->multi);
+  if (p->share != NULL)
+    curl_share_cleanup(p->share);
+  free(p);
+}
