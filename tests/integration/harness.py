@@ -1,0 +1,325 @@
+"""Integration-test harness: the real collectd daemon, the built module and
+the HSS/IAM simulator, all on 127.0.0.1.
+
+Tests get a running simulator (HTTPS with a test CA generated at run time)
+and start collectd instances from config snippets; they then read what
+collectd's csv and write_log plugins produced and what collectd logged.
+"""
+
+import json
+import os
+import shutil
+import signal
+import subprocess
+import tempfile
+import time
+import unittest
+import urllib.request
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+REPO = os.path.dirname(os.path.dirname(HERE))
+SIM = os.path.join(REPO, "tests", "sim", "hss_sim.py")
+MKCERTS = os.path.join(REPO, "tests", "sim", "mkcerts.sh")
+PYTHON = "/usr/bin/python3" if os.path.exists("/usr/bin/python3") else "python3"
+STOCK_PLUGINS = os.environ.get("COLLECTD_PLUGINDIR", "/usr/lib/collectd")
+TYPES_DB = "/usr/share/collectd/types.db"
+COLLECTD = os.environ.get("COLLECTD", "collectd")
+
+
+def module_path():
+    """The hss_imgstats.so under test (HSS_MODULE or the build tree)."""
+    path = os.environ.get("HSS_MODULE") or os.path.join(REPO, ".libs", "hss_imgstats.so")
+    if not os.path.exists(path):
+        raise unittest.SkipTest(f"module not built: {path}")
+    return path
+
+
+def wait_for(predicate, timeout=10.0, interval=0.05, what="condition"):
+    """Polls predicate until it returns a true value; returns it or raises."""
+    deadline = time.monotonic() + timeout
+    while True:
+        value = predicate()
+        if value:
+            return value
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out after {timeout} s waiting for {what}")
+        time.sleep(interval)
+
+
+class Simulator:
+    """One simulator process with HTTP, HTTPS and extra TLS listeners."""
+
+    def __init__(self, workdir, users=(), static_tokens=(), extra_tls=()):
+        self.workdir = workdir
+        self.certs = os.path.join(workdir, "certs")
+        subprocess.run(["bash", MKCERTS, self.certs], check=True,
+                       stdout=subprocess.DEVNULL)
+        self.ca = os.path.join(self.certs, "ca.pem")
+        port_file = os.path.join(workdir, "sim-ports.json")
+        self.log_path = os.path.join(workdir, "sim-requests.jsonl")
+        cmd = [PYTHON, SIM, "--port-file", port_file, "--log", self.log_path,
+               "--cert", os.path.join(self.certs, "server.pem"),
+               "--key", os.path.join(self.certs, "server.key")]
+        for u in users:
+            cmd += ["--iam-user", u]
+        for t in static_tokens:
+            cmd += ["--static-token", t]
+        for name, cert, key in extra_tls:
+            cmd += ["--tls", f"{name}:{os.path.join(self.certs, cert)}:{os.path.join(self.certs, key)}"]
+        self.stderr = open(os.path.join(workdir, "sim-stderr.log"), "w")
+        self.proc = subprocess.Popen(cmd, stdout=self.stderr, stderr=self.stderr)
+        self.ports = wait_for(lambda: self._read_ports(port_file), 15, what="simulator ports")
+
+    @staticmethod
+    def _read_ports(path):
+        try:
+            with open(path) as f:
+                return json.load(f)
+        except (OSError, ValueError):
+            return None
+
+    def url(self, listener="https"):
+        """Base URL of a listener ("https", "http" or an extra TLS name)."""
+        scheme = "http" if listener == "http" else "https"
+        return f"{scheme}://127.0.0.1:{self.ports[listener]}"
+
+    def control(self, method, path, body=None):
+        """Calls the control API over plain HTTP; returns the JSON answer."""
+        data = None if body is None else json.dumps(body).encode()
+        req = urllib.request.Request(f"http://127.0.0.1:{self.ports['http']}/_sim/{path}",
+                                     data=data, method=method,
+                                     headers={"Content-Type": "application/json"})
+        with urllib.request.urlopen(req, timeout=10) as resp:
+            return json.loads(resp.read() or b"null")
+
+    def reset(self):
+        self.control("POST", "reset", {})
+
+    def set_project(self, project_id, **behaviour):
+        self.control("POST", f"project/{project_id}", behaviour)
+
+    def requests(self, route=None, project_id=None):
+        reqs = self.control("GET", "requests")
+        return [r for r in reqs
+                if (route is None or r.get("route") == route)
+                and (project_id is None or r.get("project_id") == project_id)]
+
+    def stop(self):
+        if self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGTERM)
+            try:
+                self.proc.wait(5)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
+        self.stderr.close()
+
+
+COLLECTD_CONF = """\
+Hostname "{hostname}"
+FQDNLookup false
+Interval {interval}
+BaseDir "{basedir}"
+PIDFile "{basedir}/collectd.pid"
+PluginDir "{plugindir}"
+TypesDB "{typesdb}"
+WriteQueueLimitHigh 100000
+WriteQueueLimitLow 100000
+
+LoadPlugin logfile
+<Plugin logfile>
+  LogLevel {loglevel}
+  File "{logfile}"
+  Timestamp true
+  PrintSeverity true
+</Plugin>
+LoadPlugin csv
+<Plugin csv>
+  DataDir "{csvdir}"
+  StoreRates false
+</Plugin>
+LoadPlugin write_log
+<Plugin write_log>
+  Format JSON
+</Plugin>
+{extra}
+LoadPlugin hss_imgstats
+<Plugin hss_imgstats>
+{plugin_block}
+</Plugin>
+"""
+
+
+class Collectd:
+    """A collectd instance with the module under test, csv and write_log."""
+
+    def __init__(self, workdir, plugin_block, interval=1, hostname="testhost",
+                 loglevel="info", extra="", stock=("csv", "logfile", "write_log")):
+        self.dir = tempfile.mkdtemp(prefix="collectd-", dir=workdir)
+        self.plugindir = os.path.join(self.dir, "plugins")
+        os.makedirs(self.plugindir)
+        # collectd refuses symlinked plugins: copy them.
+        shutil.copy(module_path(), os.path.join(self.plugindir, "hss_imgstats.so"))
+        for name in stock:
+            shutil.copy(os.path.join(STOCK_PLUGINS, name + ".so"), self.plugindir)
+        self.csvdir = os.path.join(self.dir, "csv")
+        self.logfile = os.path.join(self.dir, "collectd.log")
+        self.conf = os.path.join(self.dir, "collectd.conf")
+        with open(self.conf, "w") as f:
+            f.write(COLLECTD_CONF.format(
+                hostname=hostname, interval=interval, basedir=self.dir,
+                plugindir=self.plugindir, typesdb=TYPES_DB, loglevel=loglevel,
+                logfile=self.logfile, csvdir=self.csvdir, extra=extra,
+                plugin_block=plugin_block))
+        self.proc = None
+        self.output = None
+
+    def start(self):
+        self.out_path = os.path.join(self.dir, "stdout.log")
+        self.out = open(self.out_path, "w")
+        self.proc = subprocess.Popen([COLLECTD, "-f", "-C", self.conf],
+                                     stdout=self.out, stderr=subprocess.STDOUT)
+        return self
+
+    def test_run(self, timeout=60):
+        """collectd -T: returns (exit status, everything it printed + logged)."""
+        res = subprocess.run([COLLECTD, "-T", "-C", self.conf], capture_output=True,
+                             text=True, timeout=timeout)
+        return res.returncode, res.stdout + res.stderr + self.log()
+
+    def stop(self, timeout=15):
+        """SIGTERM; returns the seconds collectd took to exit."""
+        if self.proc is None:
+            return 0.0
+        t0 = time.monotonic()
+        if self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGTERM)
+            try:
+                self.proc.wait(timeout)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
+                raise AssertionError(f"collectd did not stop within {timeout} s")
+        self.out.close()
+        return time.monotonic() - t0
+
+    def alive(self):
+        return self.proc is not None and self.proc.poll() is None
+
+    def log(self):
+        """Everything collectd logged (logfile plus stdout/stderr)."""
+        text = ""
+        for path in (self.logfile, getattr(self, "out_path", None)):
+            if path and os.path.exists(path):
+                with open(path, errors="replace") as f:
+                    text += f.read()
+        return text
+
+    def csv_values(self, plugin_instance, type_, type_instance, host="testhost"):
+        """[(time, value)] from the csv plugin's files for one series."""
+        d = os.path.join(self.csvdir, host, f"hss_imgstats-{plugin_instance}")
+        prefix = f"{type_}-{type_instance}-"
+        rows = []
+        if not os.path.isdir(d):
+            return rows
+        for name in sorted(os.listdir(d)):
+            if not name.startswith(prefix) or not name[len(prefix):][:4].isdigit():
+                continue
+            with open(os.path.join(d, name)) as f:
+                for line in f:
+                    if line.startswith("epoch"):
+                        continue
+                    t, v = line.strip().split(",")
+                    rows.append((float(t), float(v)))
+        return rows
+
+    def series(self, plugin_instance, host="testhost"):
+        """Set of 'type-type_instance' the csv plugin wrote for a project."""
+        d = os.path.join(self.csvdir, host, f"hss_imgstats-{plugin_instance}")
+        if not os.path.isdir(d):
+            return set()
+        return {name.rsplit("-", 3)[0] for name in os.listdir(d)}
+
+    def written_values(self):
+        """Value lists as logged by write_log (JSON), hss_imgstats only."""
+        out = []
+        for line in self.log().splitlines():
+            i = line.find('[{"values"')
+            if i < 0:
+                continue
+            try:
+                for vl in json.loads(line[i:]):
+                    if vl.get("plugin") == "hss_imgstats":
+                        out.append(vl)
+            except ValueError:
+                continue
+        return out
+
+
+class IntegrationCase(unittest.TestCase):
+    """Base class: one simulator per test class, fresh state per test."""
+
+    sim_users = ("acct:monitor:s3cret-Passw0rd",)
+    sim_static_tokens = ("static-token-AAAA1111",)
+    sim_extra_tls = ()
+
+    @classmethod
+    def setUpClass(cls):
+        cls.workdir = tempfile.mkdtemp(prefix="hss-it-")
+        cls.sim = Simulator(cls.workdir, users=cls.sim_users,
+                            static_tokens=cls.sim_static_tokens,
+                            extra_tls=cls.sim_extra_tls)
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.sim.stop()
+        if os.environ.get("KEEP_TEST_DIRS") != "1":
+            shutil.rmtree(cls.workdir, ignore_errors=True)
+
+    def setUp(self):
+        self.sim.reset()
+        self.instances = []
+
+    def tearDown(self):
+        for c in self.instances:
+            try:
+                c.stop()
+            except AssertionError:
+                pass
+
+    def collectd(self, plugin_block, **kw):
+        c = Collectd(self.workdir, plugin_block, **kw)
+        self.instances.append(c)
+        return c
+
+    def token_account(self, name, projects, token="static-token-AAAA1111", extra=""):
+        """An <Account> with a static token over HTTPS with CACert."""
+        return f"""  <Account "{name}">
+    Endpoint "{self.sim.url()}"
+    CACert "{self.sim.ca}"
+    Token "{token}"
+{extra}{projects}  </Account>
+"""
+
+    def password_account(self, name, projects, password="s3cret-Passw0rd", extra=""):
+        """An <Account> with IAM password auth over HTTPS with CACert."""
+        return f"""  <Account "{name}">
+    Endpoint "{self.sim.url()}"
+    IAMEndpoint "{self.sim.url()}"
+    CACert "{self.sim.ca}"
+    Domain "acct"
+    User "monitor"
+    Password "{password}"
+{extra}{projects}  </Account>
+"""
+
+    @staticmethod
+    def project(name, project_id, extra=""):
+        return f"""    <Project "{name}">
+      ProjectId "{project_id}"
+{extra}    </Project>
+"""
+
+    def assertNoSecrets(self, text, secrets):
+        for s in secrets:
+            self.assertNotIn(s, text, "a secret appeared in collectd's output")
