@@ -154,14 +154,18 @@ class Collectd:
     """A collectd instance with the module under test, csv and write_log."""
 
     def __init__(self, workdir, plugin_block, interval=1, hostname="testhost",
-                 loglevel="info", extra="", stock=("csv", "logfile", "write_log")):
+                 loglevel="info", extra="", stock=("csv", "logfile", "write_log"),
+                 plugindir=None):
         self.dir = tempfile.mkdtemp(prefix="collectd-", dir=workdir)
-        self.plugindir = os.path.join(self.dir, "plugins")
-        os.makedirs(self.plugindir)
-        # collectd refuses symlinked plugins: copy them.
-        shutil.copy(module_path(), os.path.join(self.plugindir, "hss_imgstats.so"))
-        for name in stock:
-            shutil.copy(os.path.join(STOCK_PLUGINS, name + ".so"), self.plugindir)
+        if plugindir is not None:
+            self.plugindir = plugindir  # e.g. the system's, for an installed package
+        else:
+            self.plugindir = os.path.join(self.dir, "plugins")
+            os.makedirs(self.plugindir)
+            # collectd refuses symlinked plugins: copy them.
+            shutil.copy(module_path(), os.path.join(self.plugindir, "hss_imgstats.so"))
+            for name in stock:
+                shutil.copy(os.path.join(STOCK_PLUGINS, name + ".so"), self.plugindir)
         self.csvdir = os.path.join(self.dir, "csv")
         self.logfile = os.path.join(self.dir, "collectd.log")
         self.conf = os.path.join(self.dir, "collectd.conf")

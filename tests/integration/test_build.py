@@ -112,3 +112,34 @@ class BuildTest(unittest.TestCase):
 
 if __name__ == "__main__":
     unittest.main()
+
+
+class DocsTest(unittest.TestCase):
+    """README, the man page and the example config agree with the code."""
+
+    def options_in_code(self):
+        import re
+        with open(os.path.join(REPO, "src", "config.c")) as f:
+            code = f.read()
+        return set(re.findall(r'strcasecmp\(c->key, "([A-Za-z]+)"\)', code)) - {"Project", "Account"}
+
+    def test_every_option_documented(self):
+        options = self.options_in_code()
+        self.assertGreater(len(options), 15)
+        with open(os.path.join(REPO, "README.md")) as f:
+            readme = f.read()
+        with open(os.path.join(REPO, "doc", "collectd-hss_imgstats.5")) as f:
+            man = f.read()
+        for opt in sorted(options):
+            self.assertIn(f"`{opt}`", readme, f"README does not document {opt}")
+            self.assertIn(f"\\fB{opt}\\fR", man, f"the man page does not document {opt}")
+
+    def test_metric_names_documented(self):
+        import re
+        with open(os.path.join(REPO, "src", "metrics.c")) as f:
+            names = set(re.findall(r'"(count|bool)",\s*"([a-z_-]+)"', f.read()))
+        self.assertEqual(len(names), 17)
+        with open(os.path.join(REPO, "README.md")) as f:
+            readme = f.read()
+        for _type, ti in names:
+            self.assertIn(ti, readme)
