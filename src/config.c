@@ -126,6 +126,21 @@ static int block_name(const oconfig_item_t *ci, const char *where,
   return 0;
 }
 
+/* True (and logged) when an earlier option of block has the same key as
+ * its i-th child: each option may be given once, whatever its type (the
+ * last one silently winning would hide a mistake). */
+static bool option_repeated(const oconfig_item_t *block, int i,
+                            const char *where) {
+  const char *key = block->children[i].key;
+  for (int j = 0; j < i; j++)
+    if (strcasecmp(block->children[j].key, key) == 0) {
+      hss_log(LOG_ERR, "%s: option \"%s\" is given more than once.", where,
+              key);
+      return true;
+    }
+  return false;
+}
+
 /* Checks a string's length; label names it in the error. */
 static int check_len(const char *where, const char *option, const char *value,
                      size_t max) {
@@ -160,7 +175,9 @@ static int parse_project(const oconfig_item_t *ci, const char *acc_where,
   for (int i = 0; i < ci->children_num; i++) {
     const oconfig_item_t *c = &ci->children[i];
     int status;
-    if (strcasecmp(c->key, "ProjectId") == 0)
+    if (option_repeated(ci, i, where))
+      status = -1;
+    else if (strcasecmp(c->key, "ProjectId") == 0)
       status = opt_string(c, where, &p->project_id);
     else if (strcasecmp(c->key, "EnterpriseProjectId") == 0)
       status = opt_string(c, where, &p->enterprise_project_id);
@@ -411,6 +428,8 @@ static int account_timeouts(hss_account_t *a, const char *where, long timeout) {
   int errors = 0;
   for (size_t i = 0; i < a->projects_num; i++) {
     hss_project_t *p = &a->projects[i];
+    if (p->name == NULL)
+      continue; /* its <Project> had no valid label (logged): no interval */
     double interval_ms = p->interval * 1000.0;
     if (timeout > 0) {
       if ((double)timeout >= interval_ms) {
@@ -461,7 +480,7 @@ static int parse_account(const oconfig_item_t *ci, double default_interval,
   for (int i = 0; i < ci->children_num; i++) {
     const oconfig_item_t *c = &ci->children[i];
     if (strcasecmp(c->key, "Project") != 0) {
-      errors += account_option(c, where, &o) != 0;
+      errors += option_repeated(ci, i, where) || account_option(c, where, &o);
       continue;
     }
     hss_project_t *pg =

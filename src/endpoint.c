@@ -132,7 +132,10 @@ int hss_proxy_url_check(const char *url, char *err, size_t errlen) {
     snprintf(err, errlen, "out of memory");
     return -1;
   }
-  if (curl_url_set(u, CURLUPART_URL, url, 0) != CURLUE_OK) {
+  /* socks* are not URL schemes libcurl's parser knows as protocols: it
+   * refuses them unless told to accept any scheme; ours are checked below. */
+  if (curl_url_set(u, CURLUPART_URL, url, CURLU_NON_SUPPORT_SCHEME) !=
+      CURLUE_OK) {
     /* The proxy URL may hold a password: never echo it. */
     snprintf(err, errlen, "not a valid proxy URL (want scheme://host:port)");
     curl_url_cleanup(u);

@@ -2,14 +2,22 @@
 #include "parse.h"
 
 #include <json-c/json.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
 #include <time.h>
 
 #define HSS_INT_MAX 2147483647LL
 
+/* True for the four white space bytes JSON allows between tokens. (Not
+ * strchr(" \t\r\n", c): that also matches a NUL byte.) */
+static int is_json_space(char c) {
+  return c == ' ' || c == '\t' || c == '\r' || c == '\n';
+}
+
 /* Parses exactly len bytes of JSON. Returns the root (caller puts it) or
- * NULL with err set; trailing non-space bytes count as invalid. */
+ * NULL with err set; trailing non-space bytes count as invalid, and so does
+ * a JSON null root (it has no object to return). */
 static json_object *parse_json(const char *body, size_t len, char *err,
                                size_t errlen) {
   if (body == NULL || len == 0) {
@@ -29,17 +37,30 @@ static json_object *parse_json(const char *body, size_t len, char *err,
   json_object *root = json_tokener_parse_ex(tok, body, (int)len);
   enum json_tokener_error jerr = json_tokener_get_error(tok);
   size_t used = json_tokener_get_parse_end(tok);
+  if (root == NULL && jerr == json_tokener_continue) {
+    /* json-c waits for more input after a bare number or literal that ends
+     * the body ("5", "null"); a final NUL byte tells it the body is over. */
+    root = json_tokener_parse_ex(tok, "", 1);
+    jerr = json_tokener_get_error(tok);
+  }
+  if (root == NULL && jerr == json_tokener_success) {
+    snprintf(err, errlen, "body is a JSON null, not an object");
+    json_tokener_free(tok);
+    return NULL;
+  }
   if (root == NULL || jerr != json_tokener_success) {
+    bool truncated = jerr == json_tokener_continue ||
+                     jerr == json_tokener_error_parse_eof;
     snprintf(err, errlen, "invalid JSON at byte %zu: %s", used,
-             jerr == json_tokener_continue ? "unexpected end of body"
-                                           : json_tokener_error_desc(jerr));
+             truncated ? "unexpected end of body"
+                       : json_tokener_error_desc(jerr));
     json_object_put(root);
     json_tokener_free(tok);
     return NULL;
   }
   json_tokener_free(tok);
   for (size_t i = used; i < len; i++) {
-    if (strchr(" \t\r\n", body[i]) == NULL) {
+    if (!is_json_space(body[i])) {
       snprintf(err, errlen, "invalid JSON: trailing data at byte %zu", i);
       json_object_put(root);
       return NULL;

@@ -70,7 +70,10 @@ static char *read_secret_file(const char *path, struct stat *st, char *err,
   }
   close(fd);
   buf[len] = '\0';
-  while (len > 0 && strchr(" \t\r\n", buf[len - 1]) != NULL)
+  /* strchr() would also match a NUL byte: test it apart so that a trailing
+   * NUL is refused below rather than stripped as white space. */
+  while (len > 0 && buf[len - 1] != '\0' &&
+         strchr(" \t\r\n", buf[len - 1]) != NULL)
     buf[--len] = '\0';
   if (len == 0 || strlen(buf) != len) {
     snprintf(err, errlen, "\"%s\" is empty or holds a NUL byte", path);

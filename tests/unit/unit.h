@@ -4,9 +4,9 @@
  *    hss_log line into a buffer that the tests inspect (unit_log_has(),
  *    unit_log_count(), unit_log_any()).
  * 2. Temporary files: unit_tmp_dir() makes one mkdtemp directory under
- *    $TMPDIR (or /tmp) per process; unit_write_file() writes a file in it
- *    with an exact mode; unit_tmp_cleanup() removes it all (also run at
- *    exit, so a failed test in a forked child leaves nothing behind).
+ *    $TMPDIR (or /tmp); unit_write_file() writes a file in it with an
+ *    exact mode; unit_tmp_cleanup() empties it, and removes it in the
+ *    process that made it (also run at exit).
  *
  * Everything here is static: each test program gets its own copy, and with
  * Check's fork mode each test starts from the parent's (empty) state. */
@@ -147,36 +147,46 @@ static struct {
   char path[UNIT_TMP_PATHS][PATH_MAX];
 } unit_tmp;
 
-/* nftw callback: removes one entry (files before their directory). */
+/* nftw callback: removes one entry below the directory (files before
+ * their directory), not the directory itself. */
 static inline int unit_tmp_remove_entry(const char *path, const struct stat *st,
                                         int flag, struct FTW *ftw) {
   (void)st;
   (void)flag;
-  (void)ftw;
-  remove(path);
+  if (ftw->level > 0)
+    remove(path);
   return 0;
 }
 
-/* Removes the directory and everything in it, if this process made it. */
+/* Empties the directory; the process that made it also removes it. A
+ * forked Check child that uses its parent's directory only empties it. */
 static inline void unit_tmp_cleanup(void) {
-  if (unit_tmp.owner != getpid() || unit_tmp.dir[0] == '\0')
+  if (unit_tmp.dir[0] == '\0')
     return;
   nftw(unit_tmp.dir, unit_tmp_remove_entry, 16, FTW_DEPTH | FTW_PHYS);
-  unit_tmp.dir[0] = '\0';
-  unit_tmp.owner = 0;
+  if (unit_tmp.owner == getpid()) {
+    rmdir(unit_tmp.dir);
+    unit_tmp.dir[0] = '\0';
+    unit_tmp.owner = 0;
+  }
   unit_tmp.next_path = 0;
 }
 
-/* The process's temporary directory, made on first use (mode 0700). Aborts
- * when it cannot be made: no test can run meaningfully without it. */
+/* The temporary directory (mode 0700), made on first use. Forked children
+ * use the one their parent made: so call this in main() before
+ * srunner_run_all() and unit_tmp_cleanup() after it, and a test that fails
+ * in fork mode (Check then leaves with _exit(), skipping teardown and
+ * atexit) still leaves nothing behind. Aborts when it cannot be made. */
 static inline const char *unit_tmp_dir(void) {
-  if (unit_tmp.owner == getpid() && unit_tmp.dir[0] != '\0')
+  if (unit_tmp.dir[0] != '\0')
     return unit_tmp.dir;
   const char *base = getenv("TMPDIR");
   if (base == NULL || base[0] == '\0')
     base = "/tmp";
-  snprintf(unit_tmp.dir, sizeof(unit_tmp.dir), "%s/hss_unit.XXXXXX", base);
-  if (mkdtemp(unit_tmp.dir) == NULL) {
+  int n = snprintf(unit_tmp.dir, sizeof(unit_tmp.dir), "%s/hss_unit.XXXXXX",
+                   base);
+  if (n < 0 || (size_t)n >= sizeof(unit_tmp.dir) ||
+      mkdtemp(unit_tmp.dir) == NULL) {
     fprintf(stderr, "unit: mkdtemp(%s): %s\n", unit_tmp.dir, strerror(errno));
     abort();
   }
@@ -189,13 +199,18 @@ static inline const char *unit_tmp_dir(void) {
   return unit_tmp.dir;
 }
 
-/* "<tmpdir>/<name>" in a slot that stays valid until unit_tmp_cleanup();
- * nothing is created. */
+/* "<tmpdir>/<name>" in one of UNIT_TMP_PATHS slots, reused in turn, so a
+ * path stays valid for the next UNIT_TMP_PATHS - 1 calls; nothing is
+ * created. Aborts when the path does not fit. */
 static inline const char *unit_tmp_path(const char *name) {
   const char *dir = unit_tmp_dir();
   char *slot = unit_tmp.path[unit_tmp.next_path];
   unit_tmp.next_path = (unit_tmp.next_path + 1) % UNIT_TMP_PATHS;
-  snprintf(slot, PATH_MAX, "%s/%s", dir, name);
+  int n = snprintf(slot, PATH_MAX, "%s/%s", dir, name);
+  if (n < 0 || n >= PATH_MAX) {
+    fprintf(stderr, "unit: path %s/%s is too long\n", dir, name);
+    abort();
+  }
   return slot;
 }
 
@@ -223,7 +238,8 @@ static inline int unit_write_path(const char *path, const void *data,
 }
 
 /* Writes the string content to <tmpdir>/<name> with the given mode.
- * Returns the path (valid until unit_tmp_cleanup()) or NULL. */
+ * Returns the path (see unit_tmp_path() for how long it stays valid) or
+ * NULL. */
 static inline const char *unit_write_file(const char *name, const char *content,
                                           mode_t mode) {
   const char *path = unit_tmp_path(name);
