@@ -17,10 +17,23 @@ static void wipe_free(char *value) {
   free(value);
 }
 
+/* True when value holds a control character: a secret goes into an HTTP
+ * header, where a line break would inject another header. */
+static bool has_control(const char *value) {
+  for (const unsigned char *p = (const unsigned char *)value; *p; p++)
+    if (*p < 0x20 || *p == 0x7f)
+      return true;
+  return false;
+}
+
 int hss_secret_set_inline(hss_secret_t *s, const char *value, char *err,
                           size_t errlen) {
   if (value == NULL || value[0] == '\0') {
     snprintf(err, errlen, "the value is empty");
+    return -1;
+  }
+  if (has_control(value)) {
+    snprintf(err, errlen, "the value holds a control character");
     return -1;
   }
   char *copy = strdup(value);
@@ -75,8 +88,11 @@ static char *read_secret_file(const char *path, struct stat *st, char *err,
   while (len > 0 && buf[len - 1] != '\0' &&
          strchr(" \t\r\n", buf[len - 1]) != NULL)
     buf[--len] = '\0';
-  if (len == 0 || strlen(buf) != len) {
-    snprintf(err, errlen, "\"%s\" is empty or holds a NUL byte", path);
+  if (len == 0 || strlen(buf) != len || has_control(buf)) {
+    snprintf(err, errlen,
+             "\"%s\" is empty or holds a NUL byte, line break or other "
+             "control character",
+             path);
     OPENSSL_cleanse(buf, (size_t)st->st_size);
     free(buf);
     return NULL;

@@ -259,6 +259,28 @@ END_TEST
 /* ---- exposure -------------------------------------------------------- */
 
 /* Writes a file with mode and returns hss_secret_file_is_exposed(). */
+/* A line break inside a secret would inject a header: refused, inline and
+ * from a file, while a trailing newline is only trimmed. */
+START_TEST(test_control_characters_refused) {
+  char err[ERRLEN] = "";
+  hss_secret_t s = {0};
+  ck_assert_int_eq(hss_secret_set_inline(&s, "tok\r\nX-Evil: 1", err,
+                                         sizeof(err)),
+                   -1);
+  ck_assert_ptr_null(s.value);
+  ck_assert(strstr(err, "control character") != NULL);
+  ck_assert(strstr(err, "Evil") == NULL);
+  const char *path = write_secret("injected", "tok\r\nX-Evil: 1\n");
+  ck_assert(strstr(load_fails(path, "X-Evil"), "control character") != NULL);
+  path = write_secret("tab", "to\tk\n");
+  load_fails(path, NULL);
+  path = write_secret("fine", "token-ok\r\n");
+  load(&s, path);
+  ck_assert_str_eq(s.value, "token-ok");
+  hss_secret_clear(&s);
+}
+END_TEST
+
 static bool exposed_with_mode(mode_t mode) {
   const char *path = unit_write_file("mode", "x\n", mode);
   ck_assert_ptr_nonnull(path);
@@ -296,6 +318,7 @@ static Suite *secret_suite(void) {
   tcase_add_test(files, test_refresh_unreadable);
   tcase_add_test(files, test_refresh_renamed);
   tcase_add_test(files, test_exposed);
+  tcase_add_test(files, test_control_characters_refused);
   suite_add_tcase(s, files);
   return s;
 }
