@@ -3,7 +3,7 @@
 #ifndef HSS_DISPATCH_H
 #define HSS_DISPATCH_H
 
-#include "config.h"
+#include "hss_config.h"
 #include "poller.h"
 
 /* Prepares per-project log state. Returns 0 or -1. */

@@ -8,7 +8,7 @@
 
 #include <curl/curl.h>
 
-#include "config.h"
+#include "hss_config.h"
 #include "dispatch.h"
 #include "hss_log.h"
 #include "poller.h"

@@ -12,7 +12,7 @@
 #include <pthread.h>
 #include <stdbool.h>
 
-#include "config.h"
+#include "hss_config.h"
 #include "parse.h"
 
 typedef enum {

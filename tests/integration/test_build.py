@@ -119,7 +119,7 @@ class DocsTest(unittest.TestCase):
 
     def options_in_code(self):
         import re
-        with open(os.path.join(REPO, "src", "config.c")) as f:
+        with open(os.path.join(REPO, "src", "hss_config.c")) as f:
             code = f.read()
         return set(re.findall(r'strcasecmp\(c->key, "([A-Za-z]+)"\)', code)) - {"Project", "Account"}
 

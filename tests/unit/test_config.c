@@ -7,7 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "config.h"
+#include "hss_config.h"
 #include "oconfig_builder.h"
 
 #define DEFAULT_INTERVAL 10.0

@@ -1,4 +1,4 @@
-/* config.h - the configuration model and its parser.
+/* hss_config.h - the configuration model and its parser.
  *
  * hss_config_parse() turns the <Plugin hss_imgstats> block into plain
  * structs. Every error is logged through hss_log with the option and the

@@ -1,9 +1,9 @@
-/* config.c - <Plugin hss_imgstats> block to the configuration model.
+/* hss_config.c - <Plugin hss_imgstats> block to the configuration model.
  *
  * Errors name the block ("Account \"prod\" / Project \"web\"") and the
  * option, and are all reported before the parse fails, so one collectd -T
  * run shows every mistake. Secret values never appear in a message. */
-#include "config.h"
+#include "hss_config.h"
 
 #include <math.h>
 #include <stdio.h>
