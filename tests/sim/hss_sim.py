@@ -3,8 +3,9 @@
 
 Serves, on 127.0.0.1 (or ::1) only:
 
-* ``GET  /v5/{project_id}/image/pay-per-scan/statistics``  (HSS, token-authenticated)
+* ``GET  /v5/{project_id}/image/pay-per-scan/statistics``  (HSS: X-Auth-Token or AK/SK)
 * ``POST /v3/auth/tokens``                                  (IAM password tokens)
+* ``GET  /openstack/latest/securitykey``                    (ECS metadata: temporary AK/SK)
 * ``/_sim/...``                                             (control API, see README.md)
 
 Every listener (plain HTTP, HTTPS, extra ``--tls`` listeners) shares one :class:`State`.
@@ -12,24 +13,31 @@ Python 3.11 standard library only.
 
 Request pipeline for the HSS route (see :func:`handle_hss`)::
 
-    Authenticator.check  ->  RateLimiter.check  ->  query validation  ->  project Behaviour
+    Authenticator.check  ->  RateLimiter.acquire  ->  query validation  ->  project Behaviour
 
-Authentication lives in :class:`Authenticator` (AK/SK signature checking goes beside
-``check_token``); per-key rate limiting in :class:`RateLimiter`.
+Authentication lives in :class:`Authenticator` (``check_token`` for X-Auth-Token,
+``check_signature`` for ``SDK-HMAC-SHA256`` AK/SK signatures, which are recomputed from the
+request as received by :func:`canonical_request`); sliding-window rate limiting per user and per
+source IP in :class:`RateLimiter`.
 """
 
 from __future__ import annotations
 
 import argparse
+import base64
 import collections
 import dataclasses
 import datetime
 import email.utils
+import hashlib
+import hmac
 import http
 import http.server
 import ipaddress
 import json
+import math
 import os
+import re
 import secrets
 import signal
 import socket
@@ -60,6 +68,10 @@ FULL_STATISTICS = {
 MSG_TOKEN_INVALID = ("Incorrect IAM authentication information: "
                      "verify aksk signature fail / token invalid")
 MSG_TOKEN_EXPIRED = "The token must be updated."
+MSG_AKSK_INVALID = "Incorrect IAM authentication information: verify aksk signature fail"
+MSG_AKSK_TOKEN_EXPIRED = ("Incorrect IAM authentication information: "
+                          "verify aksk signature fail, the security token has expired")
+MSG_REQUEST_EXPIRED = "Incorrect app authentication information: the request has expired"
 
 #: Default error bodies for statuses configured without a body: (error_code, error_msg).
 HSS_ERRORS = {
@@ -67,12 +79,13 @@ HSS_ERRORS = {
     401: ("APIGW.0301", MSG_TOKEN_INVALID),
     404: ("APIGW.0101", "The API does not exist or has not been published in the environment"),
     429: ("APIGW.0308", "The throttling threshold has been reached: "
-                        "policy user over ratelimit,limit:5,time:1 minute"),
+                        "policy user over ratelimit,limit:5,time:1 minute."),
 }
 
 FAULTS = frozenset({"hang", "reset", "truncate", "trickle", "redirect", "big", "close"})
 HSS_PATH_SUFFIX = ("image", "pay-per-scan", "statistics")
 IAM_TOKEN_PATH = "/v3/auth/tokens"
+METADATA_PATH = "/openstack/latest/securitykey"
 CONTROL_PREFIX = "/_sim/"
 MAX_BODY_BYTES = 16 * 1024 * 1024
 TLS_HANDSHAKE_TIMEOUT = 10.0
@@ -83,6 +96,18 @@ QUIET_ERRORS = (BrokenPipeError, ConnectionResetError, ConnectionAbortedError, T
                 ssl.SSLError)
 
 _ABSENT = object()
+
+# -- AK/SK signing (SDK-HMAC-SHA256) ----------------------------------------------------------
+SDK_ALGORITHM = "SDK-HMAC-SHA256"
+SDK_DATE_FORMAT = "%Y%m%dT%H%M%SZ"
+MAX_CLOCK_SKEW_S = 15 * 60
+#: Strict form of the header the SDKs write: exactly these three fields, in this order.
+AUTHORIZATION_RE = re.compile(
+    r"SDK-HMAC-SHA256 Access=([^\s,=;]+), SignedHeaders=([^\s,=]+), Signature=([0-9a-f]{64})")
+HEADER_NAME_RE = re.compile(r"[a-z0-9!#$%&'*+.^_`|~-]+")
+SDK_DATE_RE = re.compile(r"\d{8}T\d{6}Z")
+#: Metadata-issued credentials all act for one agency: one rate-limit user for all of them.
+METADATA_PRINCIPAL = "agency:ecs-metadata"
 
 
 def json_bytes(value) -> bytes:
@@ -105,6 +130,96 @@ def status_phrase(status: int) -> str:
 
 
 # --------------------------------------------------------------------------------------------
+# SDK-HMAC-SHA256: the canonical request, rebuilt from what was received
+# --------------------------------------------------------------------------------------------
+
+def sdk_encode(raw: bytes) -> str:
+    """Percent-encode ``raw``: keep ``A-Za-z0-9-_.~``, every other byte as uppercase ``%XX``."""
+    return urllib.parse.quote(raw, safe="")  # quote() never escapes letters, digits, "-_.~"
+
+
+def _wire_bytes(text: str) -> bytes:
+    """The bytes received for ``text`` (http.server decodes request lines and headers as
+    ISO-8859-1, so this is lossless)."""
+    return text.encode("latin-1", "replace")
+
+
+def canonical_uri(path: str) -> str:
+    """Canonical URI of a path as received: each segment decoded then re-encoded, '/'-ended."""
+    uri = "/".join(sdk_encode(urllib.parse.unquote_to_bytes(_wire_bytes(seg)))
+                   for seg in path.split("/"))
+    return uri if uri.endswith("/") else uri + "/"
+
+
+def canonical_query(query: str) -> str:
+    """Canonical query of a raw query string: decoded pairs sorted by key then value.
+
+    ``+`` is a literal plus (as in the SDKs, which send spaces as ``%20``); empty items are
+    skipped and ``k`` alone means ``k=``.
+    """
+    pairs = []
+    for item in query.split("&"):
+        if item:
+            key, _, value = _wire_bytes(item).partition(b"=")
+            pairs.append((urllib.parse.unquote_to_bytes(key),
+                          urllib.parse.unquote_to_bytes(value)))
+    pairs.sort()
+    return "&".join(f"{sdk_encode(k)}={sdk_encode(v)}" for k, v in pairs)
+
+
+def canonical_request(method: str, path: str, query: str, headers: dict,
+                      signed_headers: list, body: bytes) -> str:
+    """The canonical request; ``headers`` has lower-case names (values as http.server decoded
+    them), ``signed_headers`` is sorted. Raises KeyError naming a signed header that is absent.
+    """
+    lines = []
+    for name in signed_headers:
+        value = _wire_bytes(headers[name].strip(" \t")).decode("utf-8", "replace")
+        lines.append(f"{name}:{value}\n")
+    canon_headers = "".join(lines)
+    return "\n".join((method, canonical_uri(path), canonical_query(query), canon_headers,
+                      ";".join(signed_headers), hashlib.sha256(body).hexdigest()))
+
+
+def sdk_string_to_sign(sdk_date: str, canon_request: str) -> str:
+    """``SDK-HMAC-SHA256\\n<date>\\n<sha256 hex of the canonical request>``."""
+    digest = hashlib.sha256(canon_request.encode("utf-8")).hexdigest()
+    return f"{SDK_ALGORITHM}\n{sdk_date}\n{digest}"
+
+
+def sdk_signature(secret: str, string_to_sign: str) -> str:
+    """Lower-hex HMAC-SHA256 of the string to sign, keyed with the SK bytes."""
+    return hmac.new(secret.encode("utf-8"), string_to_sign.encode("utf-8"),
+                    hashlib.sha256).hexdigest()
+
+
+def parse_authorization(value: str) -> tuple[str, list, str] | None:
+    """``(access, signed_headers, signature)`` from a strict SDK-HMAC-SHA256 header, or None.
+
+    SignedHeaders must be distinct lower-case names in sorted order, as the SDKs write them.
+    """
+    m = AUTHORIZATION_RE.fullmatch(value)
+    if m is None:
+        return None
+    names = m.group(2).split(";")
+    if (not all(HEADER_NAME_RE.fullmatch(n) for n in names) or names != sorted(names)
+            or len(set(names)) != len(names)):
+        return None
+    return m.group(1), names, m.group(3)
+
+
+def parse_sdk_date(value: str) -> float | None:
+    """Unix time of an ``X-Sdk-Date`` value (``YYYYMMDDTHHMMSSZ``, UTC), or None."""
+    if not SDK_DATE_RE.fullmatch(value):
+        return None
+    try:
+        dt = datetime.datetime.strptime(value, SDK_DATE_FORMAT)
+    except ValueError:
+        return None
+    return dt.replace(tzinfo=datetime.timezone.utc).timestamp()
+
+
+# --------------------------------------------------------------------------------------------
 # Requests and responses
 # --------------------------------------------------------------------------------------------
 
@@ -124,8 +239,14 @@ class RequestContext:
     client_port: int
     wall_start: float
     mono_start: float
+    raw_query: str = ""      # query string exactly as received (without '?')
     route: str = "other"
     project_id: str | None = None
+    auth: str = "none"       # credentials the HSS route checked: "token", "aksk" or "none"
+    access_key: str | None = None
+    auth_error: str | None = None         # why authentication failed (log only)
+    canonical_request: str | None = None  # the simulator's, logged on a signature mismatch
+    throttled: bool = False
     logged: bool = False
 
 
@@ -344,34 +465,132 @@ class IssuedToken:
                 "expires_at": iam_time(self.expires_at), "revoked": self.revoked}
 
 
-class RateLimiter:
-    """Per-key request limiter hook (keys like ``("user", principal)`` or ``("ip", addr)``).
+@dataclasses.dataclass
+class AkSkCredential:
+    """An AK/SK pair; temporary ones (ECS metadata, or control with a token) have
+    ``security_token`` and usually ``expires_at``."""
 
-    It allows everything for now. To add the HSS limits (5/min per user and per IP, 600/min per
-    API), keep a deque of timestamps per key here and return the seconds to wait when a key is
-    over its limit; :func:`handle_hss` already turns that into a 429 APIGW.0308 + Retry-After.
-    Called with the State lock *not* held; it must do its own locking.
+    access: str
+    secret: str
+    origin: str                       # "cli", "control" or "metadata"
+    security_token: str | None = None
+    expires_at: float | None = None
+    issued_at: float = 0.0
+    principal: str = ""               # rate-limit user key; "aksk:<AK>" unless metadata
+
+    def __post_init__(self):
+        if not self.principal:
+            self.principal = "aksk:" + self.access
+
+    def to_json(self) -> dict:
+        """Control-API view (GET /_sim/aksk)."""
+        return {"access": self.access, "secret": self.secret, "origin": self.origin,
+                "security_token": self.security_token,
+                "expires_at": None if self.expires_at is None else iam_time(self.expires_at)}
+
+    def metadata_json(self) -> dict:
+        """The ECS metadata service's answer for this credential."""
+        return {"credential": {"access": self.access, "secret": self.secret,
+                               "securitytoken": self.security_token,
+                               "expires_at": iam_time(self.expires_at)}}
+
+
+@dataclasses.dataclass(frozen=True)
+class RateLimit:
+    """A budget of ``calls`` accepted requests per sliding ``seconds``, for ``per`` keys."""
+
+    calls: int
+    seconds: float
+    per: str = "both"                 # "user", "ip" or "both"
+
+    def applies_to(self, kind: str) -> bool:
+        """True if keys of ``kind`` ("user" or "ip") are limited."""
+        return self.per == "both" or self.per == kind
+
+    def time_text(self) -> str:
+        """The window as the gateway's message words it (``1 minute``, ``10 seconds``)."""
+        if self.seconds % 60 == 0:
+            n = int(self.seconds // 60)
+            return f"{n} minute" + ("s" if n != 1 else "")
+        n = int(self.seconds) if float(self.seconds).is_integer() else self.seconds
+        return f"{n} second" + ("s" if n != 1 else "")
+
+    def message(self, kind: str) -> str:
+        """The APIGW.0308 error message for a request over the ``kind`` budget."""
+        return (f"The throttling threshold has been reached: policy {kind} over ratelimit,"
+                f"limit:{self.calls},time:{self.time_text()}.")
+
+
+class RateLimiter:
+    """Sliding-window limiter over keys like ``("user", principal)`` and ``("ip", addr)``.
+
+    A key may have ``calls`` *accepted* requests in any ``seconds``; a request is accepted
+    only if every limited key it presents has room, and only then counts against each of them
+    (so 429s never use up the budget). Off (allow everything) while ``config`` is None.
+    Called with the State lock *not* held; it does its own locking.
     """
 
-    def __init__(self):
+    def __init__(self, default: RateLimit | None = None):
         self.lock = threading.Lock()
+        self.default = default
+        self.config = default
+        self.windows: dict[tuple, collections.deque] = {}
+
+    def configure(self, config: RateLimit | None) -> None:
+        """Install ``config`` (None: off) and forget every window."""
+        with self.lock:
+            self.config = config
+            self.windows.clear()
+
+    def acquire(self, keys, now: float) -> tuple[float, str, RateLimit] | None:
+        """Admit a request presenting ``keys`` at ``now``: None if accepted (and counted),
+        else ``(seconds until it would be, kind of the binding key, config)``."""
+        with self.lock:
+            cfg = self.config
+            if cfg is None:
+                return None
+            limited = [k for k in keys if cfg.applies_to(k[0])]
+            worst = None
+            for key in limited:
+                window = self.windows.get(key)
+                if window is None:
+                    continue
+                while window and window[0] + cfg.seconds <= now:
+                    window.popleft()
+                if len(window) >= cfg.calls:
+                    wait = window[len(window) - cfg.calls] + cfg.seconds - now
+                    if worst is None or wait > worst[0]:
+                        worst = (wait, key[0], cfg)
+            if worst is not None:
+                return worst
+            for key in limited:
+                self.windows.setdefault(key, collections.deque()).append(now)
+            return None
 
     def check(self, key: tuple, now: float) -> float | None:
-        """Return None if a request for ``key`` may proceed, else seconds until it may."""
-        del key, now
-        return None
+        """Single-key form of :meth:`acquire`: None, or the seconds to wait."""
+        verdict = self.acquire([key], now)
+        return None if verdict is None else verdict[0]
 
     def reset(self) -> None:
-        """Forget all counters (POST /_sim/reset)."""
+        """POST /_sim/reset: back to the command-line budget, every window forgotten."""
+        self.configure(self.default)
+
+
+class AuthFailure(Exception):
+    """An authentication failure: ``reason`` goes to the log, ``response`` to the client."""
+
+    def __init__(self, reason: str, code: str = "APIGW.0301", message: str = MSG_AKSK_INVALID):
+        super().__init__(reason)
+        self.reason, self.code, self.message = reason, code, message
 
 
 class Authenticator:
     """Decides whether an HSS request is authenticated, and as whom.
 
-    ``check`` dispatches on the credentials present. Today only ``X-Auth-Token`` exists; AK/SK
-    support goes in a sibling ``check_signature(ctx, project_id)`` selected when the
-    ``Authorization`` header starts with ``SDK-HMAC-SHA256`` (ctx has the raw path, query,
-    headers and body needed to rebuild the canonical request).
+    ``check`` dispatches on the credentials present: an ``Authorization`` header with the
+    ``SDK-HMAC-SHA256`` scheme is verified by ``check_signature`` (X-Auth-Token is then
+    ignored); otherwise ``X-Auth-Token`` goes to ``check_token``.
     """
 
     def __init__(self, state: "State"):
@@ -379,9 +598,19 @@ class Authenticator:
 
     def check(self, ctx: RequestContext, project_id: str) -> tuple[str | None, Response | None]:
         """Return ``(principal, None)`` if authenticated, else ``(None, error_response)``."""
+        authorization = ctx.headers.get("authorization", "")
+        if authorization.split(" ", 1)[0] == SDK_ALGORITHM:
+            ctx.auth = "aksk"
+            try:
+                return self.check_signature(ctx, authorization, project_id), None
+            except AuthFailure as exc:
+                ctx.auth_error = exc.reason
+                return None, apigw_error(401, exc.code, exc.message, ctx)
         token = ctx.headers.get("x-auth-token")
         if token:
+            ctx.auth = "token"
             return self.check_token(ctx, token, project_id)
+        ctx.auth_error = "no credentials"
         return None, apigw_error(401, "APIGW.0301", MSG_TOKEN_INVALID, ctx)
 
     def check_token(self, ctx: RequestContext, token: str,
@@ -390,15 +619,72 @@ class Authenticator:
         verdict, principal = self.state.token_verdict(token, project_id, time.time())
         if verdict == "ok":
             return principal, None
+        ctx.auth_error = f"token {verdict}"
         if verdict == "expired":
             return None, apigw_error(401, "APIGW.0307", MSG_TOKEN_EXPIRED, ctx)
         return None, apigw_error(401, "APIGW.0301", MSG_TOKEN_INVALID, ctx)
+
+    def check_signature(self, ctx: RequestContext, authorization: str, project_id: str) -> str:
+        """Verify an SDK-HMAC-SHA256 request; returns the principal or raises AuthFailure."""
+        parsed = parse_authorization(authorization)
+        if parsed is None:
+            raise AuthFailure("malformed Authorization header")
+        access, signed, signature = parsed
+        ctx.access_key = access
+        cred = self.state.find_aksk(access)
+        if cred is None:
+            raise AuthFailure("unknown access key")
+        headers = ctx.headers
+        if "x-sdk-date" not in signed:
+            raise AuthFailure("x-sdk-date not signed")
+        sdk_date = headers.get("x-sdk-date")
+        if sdk_date is None:
+            raise AuthFailure("X-Sdk-Date header missing")
+        signed_at = parse_sdk_date(sdk_date)
+        if signed_at is None:
+            raise AuthFailure("X-Sdk-Date malformed (want YYYYMMDDTHHMMSSZ)")
+        if "host" not in signed:
+            raise AuthFailure("host not signed")
+        missing = [name for name in signed if name not in headers]
+        if missing:
+            raise AuthFailure(f"signed header(s) missing from the request: {missing}")
+        canon = canonical_request(ctx.method, ctx.path, ctx.raw_query, headers, signed,
+                                  ctx.body)
+        expected = sdk_signature(cred.secret, sdk_string_to_sign(sdk_date, canon))
+        if not hmac.compare_digest(expected, signature):
+            ctx.canonical_request = canon
+            raise AuthFailure("signature mismatch (see canonical_request)")
+        sent_token = headers.get("x-security-token")
+        if cred.security_token is None:
+            if sent_token is not None:
+                raise AuthFailure("X-Security-Token sent with a permanent access key")
+        else:
+            if sent_token is None:
+                raise AuthFailure("temporary access key without X-Security-Token")
+            if "x-security-token" not in signed:
+                raise AuthFailure("x-security-token not signed")
+            if not hmac.compare_digest(sent_token.encode("latin-1", "replace"),
+                                       cred.security_token.encode("latin-1", "replace")):
+                raise AuthFailure("security token does not match the access key")
+        if cred.expires_at is not None and time.time() > cred.expires_at:
+            raise AuthFailure("temporary credential expired", message=MSG_AKSK_TOKEN_EXPIRED)
+        if "x-project-id" in headers:
+            if "x-project-id" not in signed:
+                raise AuthFailure("x-project-id not signed")
+            if headers["x-project-id"].strip() != project_id:
+                raise AuthFailure("X-Project-Id does not match the path's project")
+        skew = signed_at - self.state.now()
+        if abs(skew) > MAX_CLOCK_SKEW_S:
+            raise AuthFailure(f"X-Sdk-Date {skew:+.0f} s from the simulator's clock",
+                              "APIGW.0303", MSG_REQUEST_EXPIRED)
+        return cred.principal
 
 
 class State:
     """Everything mutable in the simulator, shared by all listeners and guarded by ``lock``."""
 
-    def __init__(self, token_ttl: float, log_path: str | None):
+    def __init__(self, token_ttl: float, log_path: str | None, metadata_ttl: float = 900.0,
+                 rate_limit: RateLimit | None = None):
         self.lock = threading.Lock()
         self.stopping = threading.Event()
         self.default_token_ttl = token_ttl
@@ -414,8 +700,19 @@ class State:
         self.status_counts: collections.Counter = collections.Counter()
         self.log_file = open(log_path, "a", encoding="utf-8") if log_path else None
         self.redirect_base = ""  # "http://127.0.0.1:PORT", set once listeners are bound
+        self.aksk: dict[str, AkSkCredential] = {}              # AK -> credential
+        self.default_metadata_ttl = metadata_ttl
+        self.metadata_ttl = metadata_ttl
+        self.metadata_current: AkSkCredential | None = None
+        self.metadata = BehaviourSlot()
+        self.clock_offset = 0.0
         self.authenticator = Authenticator(self)
-        self.rate_limiter = RateLimiter()
+        self.rate_limiter = RateLimiter(rate_limit)
+
+    def now(self) -> float:
+        """The simulator's clock for X-Sdk-Date checks and the Date header (offset by
+        POST /_sim/clock)."""
+        return time.time() + self.clock_offset
 
     # -- credentials ---------------------------------------------------------------------
     def add_user(self, domain: str, user: str, password: str) -> None:
@@ -485,6 +782,81 @@ class State:
                 return "invalid", None
             return "ok", f"iam:{issued.domain}/{issued.user}"
 
+    # -- AK/SK -------------------------------------------------------------------------------
+    def add_aksk(self, cred: AkSkCredential) -> None:
+        """Accept ``cred`` (replacing any credential with the same AK)."""
+        with self.lock:
+            self.aksk[cred.access] = cred
+
+    def find_aksk(self, access: str) -> AkSkCredential | None:
+        """The credential for ``access``, if any (expired ones included)."""
+        with self.lock:
+            return self.aksk.get(access)
+
+    def clear_control_aksk(self) -> int:
+        """Remove the credentials added by the control API; returns how many."""
+        with self.lock:
+            doomed = [k for k, c in self.aksk.items() if c.origin == "control"]
+            for k in doomed:
+                del self.aksk[k]
+            return len(doomed)
+
+    def list_aksk(self) -> list[dict]:
+        """Every known credential, for GET /_sim/aksk."""
+        with self.lock:
+            return [c.to_json() for c in self.aksk.values()]
+
+    # -- ECS metadata ------------------------------------------------------------------------
+    def _new_metadata_credential(self, now: float) -> AkSkCredential:
+        """Issue a temporary credential with the current metadata TTL (lock held)."""
+        alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789"
+        access = "".join(secrets.choice(alphabet) for _ in range(20))
+        secret = "".join(secrets.choice(alphabet + "abcdefghijklmnopqrstuvwxyz")
+                         for _ in range(40))
+        token = base64.b64encode(secrets.token_bytes(768)).decode("ascii")
+        cred = AkSkCredential(access, secret, "metadata", token, now + self.metadata_ttl, now,
+                              METADATA_PRINCIPAL)
+        self.aksk[access] = cred
+        self.metadata_current = cred
+        return cred
+
+    def metadata_credential(self, now: float) -> AkSkCredential:
+        """The metadata service's current credential, renewed once under a third of its
+        lifetime remains (earlier ones stay valid until their own expiry)."""
+        with self.lock:
+            cur = self.metadata_current
+            if cur is None or cur.expires_at - now < (cur.expires_at - cur.issued_at) / 3:
+                cur = self._new_metadata_credential(now)
+            return cur
+
+    def rotate_metadata(self, now: float) -> AkSkCredential:
+        """Issue a new metadata credential now."""
+        with self.lock:
+            return self._new_metadata_credential(now)
+
+    def configure_metadata(self, ttl: float | None, behaviour: Behaviour | None,
+                           clear: bool = False) -> None:
+        """Set the TTL of future credentials and/or add a behaviour; ``clear`` drops every
+        behaviour and restores the command-line TTL."""
+        with self.lock:
+            if clear:
+                self.metadata = BehaviourSlot()
+                self.metadata_ttl = self.default_metadata_ttl
+            if ttl is not None:
+                self.metadata_ttl = ttl
+            if behaviour is not None:
+                self.metadata.configure(behaviour)
+
+    def take_metadata_behaviour(self) -> Behaviour | None:
+        """The override for the next metadata request, if any."""
+        with self.lock:
+            return self.metadata.take()
+
+    def set_clock_offset(self, offset: float) -> None:
+        """Shift the simulator's clock (X-Sdk-Date checks, Date header) by ``offset`` s."""
+        with self.lock:
+            self.clock_offset = offset
+
     # -- behaviours ------------------------------------------------------------------------
     def configure_project(self, project_id: str, behaviour: Behaviour | None) -> None:
         """Install a behaviour for a project; None resets it to the default."""
@@ -522,6 +894,8 @@ class State:
             self.route_counts[entry["route"]] += 1
             if entry["route"] == "hss":
                 self.hss_counts[entry["project_id"]] += 1
+            if entry["throttled"]:
+                self.route_counts["throttled"] += 1
             if entry["status"]:
                 self.status_counts[str(entry["status"])] += 1
             if self.log_file is not None:
@@ -537,12 +911,18 @@ class State:
         """Counters for GET /_sim/stats."""
         with self.lock:
             return {"hss": dict(self.hss_counts), "iam": self.route_counts["iam"],
-                    "other": self.route_counts["other"], "status": dict(self.status_counts)}
+                    "metadata": self.route_counts["metadata"],
+                    "other": self.route_counts["other"],
+                    "throttled": self.route_counts["throttled"],
+                    "status": dict(self.status_counts)}
 
     def reset(self) -> None:
-        """POST /_sim/reset: forget behaviours, counters, the log list and the TTL override.
+        """POST /_sim/reset: forget behaviours, counters, the log list, the TTL overrides, the
+        clock offset and rate-limit windows (the command-line budget applies again).
 
-        Users, static tokens and already-issued IAM tokens are kept; the log file keeps growing.
+        Users, static tokens, issued IAM tokens and AK/SK credentials are kept (the metadata
+        service issues a fresh credential on its next request, with the command-line TTL, and
+        earlier ones stay valid until they expire); the log file keeps growing.
         """
         with self.lock:
             self.projects.clear()
@@ -552,6 +932,10 @@ class State:
             self.route_counts.clear()
             self.status_counts.clear()
             self.token_ttl = self.default_token_ttl
+            self.metadata = BehaviourSlot()
+            self.metadata_ttl = self.default_metadata_ttl
+            self.metadata_current = None  # next GET issues a fresh one; old ones stay valid
+            self.clock_offset = 0.0
         self.rate_limiter.reset()
 
     def close(self) -> None:
@@ -580,13 +964,14 @@ def handle_hss(state: State, ctx: RequestContext, project_id: str) -> Response:
     principal, error = state.authenticator.check(ctx, project_id)
     if error is not None:
         return error
-    now = time.time()
-    for key in (("user", principal), ("ip", ctx.client_ip)):
-        wait = state.rate_limiter.check(key, now)
-        if wait is not None:
-            resp = apigw_error(429, HSS_ERRORS[429][0], HSS_ERRORS[429][1], ctx)
-            resp.headers["Retry-After"] = str(max(1, int(wait + 0.999)))
-            return resp
+    verdict = state.rate_limiter.acquire((("user", principal), ("ip", ctx.client_ip)),
+                                         time.monotonic())
+    if verdict is not None:
+        wait, kind, limit = verdict
+        ctx.throttled = True
+        resp = apigw_error(429, HSS_ERRORS[429][0], limit.message(kind), ctx)
+        resp.headers["Retry-After"] = str(max(1, math.ceil(wait)))
+        return resp
     eps = ctx.query.get("enterprise_project_id")
     if eps is not None and (len(eps) != 1 or not 1 <= len(eps[0]) <= 256):
         return apigw_error(400, "HSS.0001", "Invalid parameter: enterprise_project_id", ctx)
@@ -663,6 +1048,23 @@ def issue_iam_token(state: State, ctx: RequestContext) -> Response:
     return json_response(201, body, {"X-Subject-Token": token})
 
 
+def handle_metadata(state: State, ctx: RequestContext) -> Response:
+    """``GET /openstack/latest/securitykey``: the ECS metadata service's temporary AK/SK."""
+    override = state.take_metadata_behaviour()
+
+    def answer() -> bytes:
+        return json_bytes(state.metadata_credential(time.time()).metadata_json())
+
+    if override is not None and override.overrides_answer():
+        return behaviour_response(override, ctx, answer, iam_error_for_status,
+                                  state.redirect_base)
+    resp = Response(200, answer())
+    if override is not None:
+        resp.delay_ms = override.delay_ms
+        resp.headers.update(override.headers)
+    return resp
+
+
 def route_request(state: State, ctx: RequestContext) -> Response:
     """Dispatch a non-control request; sets ``ctx.route`` and ``ctx.project_id``."""
     project_id = match_hss_path(ctx.path)
@@ -676,6 +1078,11 @@ def route_request(state: State, ctx: RequestContext) -> Response:
         if ctx.method != "POST":
             return iam_error(405, "Method Not Allowed")
         return handle_iam(state, ctx)
+    if ctx.path == METADATA_PATH:
+        ctx.route = "metadata"
+        if ctx.method != "GET":
+            return iam_error(405, "Method Not Allowed")
+        return handle_metadata(state, ctx)
     return not_found(ctx)
 
 
@@ -781,6 +1188,96 @@ def ctl_token_ttl(state, ctx):
     return {"ok": True, "seconds": seconds}
 
 
+def optional_number(doc: dict, key: str, minimum: float | None = None,
+                    positive: bool = False) -> float | None:
+    """An optional numeric field of a control body (None if absent or null)."""
+    value = doc.get(key)
+    if value is None:
+        return None
+    if (isinstance(value, bool) or not isinstance(value, (int, float))
+            or not math.isfinite(value) or (positive and value <= 0)
+            or (minimum is not None and value < minimum)):
+        raise ControlError(400, f"{key!r} must be a {'positive ' if positive else ''}number")
+    return float(value)
+
+
+def ctl_aksk(state, ctx):
+    """POST /_sim/aksk {"access","secret","security_token"?,"expires_at"?}; DELETE removes
+    the control-added ones; GET lists every credential."""
+    if ctx.method == "GET":
+        return state.list_aksk()
+    if ctx.method == "DELETE":
+        return {"ok": True, "removed": state.clear_control_aksk()}
+    doc = control_object(ctx)
+    unknown = set(doc) - {"access", "secret", "security_token", "expires_at"}
+    if unknown:
+        raise ControlError(400, f"unknown keys: {sorted(unknown)}")
+    access, secret = required_str(doc, "access"), required_str(doc, "secret")
+    if not re.fullmatch(r"[^\s,=;]+", access):
+        raise ControlError(400, "'access' must not contain spaces, ',', '=' or ';'")
+    token = doc.get("security_token")
+    if token is not None and (not isinstance(token, str) or not token):
+        raise ControlError(400, "'security_token' must be a non-empty string or null")
+    state.add_aksk(AkSkCredential(access, secret, "control", token,
+                                  optional_number(doc, "expires_at"), time.time()))
+    return {"ok": True}
+
+
+def ctl_metadata(state, ctx):
+    """POST /_sim/metadata {"ttl"?, behaviour keys...}; DELETE drops overrides and the TTL."""
+    if ctx.method == "DELETE":
+        state.configure_metadata(None, None, clear=True)
+        return {"ok": True}
+    doc = control_object(ctx)
+    ttl = optional_number(doc, "ttl", positive=True)
+    rest = {k: v for k, v in doc.items() if k != "ttl"}
+    behaviour = None
+    if rest or "ttl" not in doc:
+        try:
+            behaviour = Behaviour.from_json(rest)
+        except ValueError as exc:
+            raise ControlError(400, str(exc)) from None
+    state.configure_metadata(ttl, behaviour)
+    return {"ok": True}
+
+
+def ctl_metadata_rotate(state, ctx):
+    """POST /_sim/metadata/rotate: a new metadata credential now (the old stays valid)."""
+    del ctx
+    return {"ok": True, **state.rotate_metadata(time.time()).metadata_json()}
+
+
+def ctl_rate_limit(state, ctx):
+    """POST /_sim/rate-limit {"calls","seconds","per"?}; DELETE turns limiting off."""
+    if ctx.method == "DELETE":
+        state.rate_limiter.configure(None)
+        return {"ok": True}
+    doc = control_object(ctx)
+    unknown = set(doc) - {"calls", "seconds", "per"}
+    if unknown:
+        raise ControlError(400, f"unknown keys: {sorted(unknown)}")
+    calls = doc.get("calls")
+    if isinstance(calls, bool) or not isinstance(calls, int) or calls < 1:
+        raise ControlError(400, "'calls' must be an integer >= 1")
+    seconds = optional_number(doc, "seconds", positive=True)
+    if seconds is None:
+        raise ControlError(400, "'seconds' must be a positive number")
+    per = doc.get("per", "both")
+    if per not in ("user", "ip", "both"):
+        raise ControlError(400, "'per' must be \"user\", \"ip\" or \"both\"")
+    state.rate_limiter.configure(RateLimit(calls, seconds, per))
+    return {"ok": True, "calls": calls, "seconds": seconds, "per": per}
+
+
+def ctl_clock(state, ctx):
+    """POST /_sim/clock {"offset": S}: the simulator's clock runs S seconds ahead."""
+    offset = optional_number(control_object(ctx), "offset")
+    if offset is None:
+        raise ControlError(400, "'offset' must be a number")
+    state.set_clock_offset(offset)
+    return {"ok": True, "offset": offset}
+
+
 def ctl_requests(state, ctx):
     """GET /_sim/requests."""
     del ctx
@@ -810,6 +1307,15 @@ CONTROL_ROUTES = {
     ("POST", "tokens/expire"): ctl_expire_tokens,
     ("GET", "tokens"): ctl_list_tokens,
     ("POST", "token-ttl"): ctl_token_ttl,
+    ("POST", "aksk"): ctl_aksk,
+    ("DELETE", "aksk"): ctl_aksk,
+    ("GET", "aksk"): ctl_aksk,
+    ("POST", "metadata"): ctl_metadata,
+    ("DELETE", "metadata"): ctl_metadata,
+    ("POST", "metadata/rotate"): ctl_metadata_rotate,
+    ("POST", "rate-limit"): ctl_rate_limit,
+    ("DELETE", "rate-limit"): ctl_rate_limit,
+    ("POST", "clock"): ctl_clock,
     ("GET", "requests"): ctl_requests,
     ("GET", "stats"): ctl_stats,
     ("POST", "reset"): ctl_reset,
@@ -939,7 +1445,7 @@ class SimHandler(http.server.BaseHTTPRequestHandler):
             key = name.lower()
             headers[key] = f"{headers[key]}, {value}" if key in headers else value
         return RequestContext(
-            method=self.command, raw_path=self.path, path=split.path,
+            method=self.command, raw_path=self.path, path=split.path, raw_query=split.query,
             query=urllib.parse.parse_qs(split.query, keep_blank_values=True),
             headers=headers, body=body, request_id=uuid.uuid4().hex,
             listener=self.server.listener, client_ip=self.client_address[0],
@@ -981,6 +1487,8 @@ class SimHandler(http.server.BaseHTTPRequestHandler):
             "status": status, "project_id": ctx.project_id, "route": ctx.route,
             "duration_ms": round((time.monotonic() - ctx.mono_start) * 1000.0, 3),
             "client_port": ctx.client_port, "request_id": ctx.request_id, "fault": fault,
+            "auth": ctx.auth, "access_key": ctx.access_key, "auth_error": ctx.auth_error,
+            "canonical_request": ctx.canonical_request, "throttled": ctx.throttled,
         })
 
     # -- response side -------------------------------------------------------------------------
@@ -988,7 +1496,8 @@ class SimHandler(http.server.BaseHTTPRequestHandler):
         """Status line and headers; configured headers replace defaults case-insensitively."""
         headers = {"content-type": ("Content-Type", JSON_CONTENT_TYPE),
                    "x-request-id": ("X-Request-Id", request_id),
-                   "date": ("Date", email.utils.formatdate(usegmt=True)),
+                   "date": ("Date", email.utils.formatdate(self.server.state.now(),
+                                                           usegmt=True)),
                    "server": ("Server", self.server_version)}
         if content_length is not None:
             headers["content-length"] = ("Content-Length", str(content_length))
@@ -1120,6 +1629,12 @@ def parse_args(argv):
     p.add_argument("--token-ttl", type=float, default=86400.0, metavar="SECONDS")
     p.add_argument("--iam-user", action="append", default=[], metavar="DOMAIN:USER:PASSWORD")
     p.add_argument("--static-token", action="append", default=[], metavar="TOKEN[:PROJECT_ID]")
+    p.add_argument("--aksk", action="append", default=[], metavar="AK:SK",
+                   help="permanent AK/SK credential (repeatable; SK may contain ':')")
+    p.add_argument("--metadata-ttl", type=float, default=900.0, metavar="SECONDS",
+                   help="lifetime of ECS metadata credentials (default 900)")
+    p.add_argument("--rate-limit", metavar="CALLS:SECONDS",
+                   help="HSS budget per user and per source IP (default: unlimited)")
     args = p.parse_args(argv)
     try:
         if not ipaddress.ip_address(args.bind).is_loopback:
@@ -1137,6 +1652,22 @@ def parse_args(argv):
     for spec in args.iam_user:
         if len(spec.split(":", 2)) != 3 or not all(spec.split(":", 2)):
             p.error(f"bad --iam-user {spec!r}: want DOMAIN:USER:PASSWORD")
+    for spec in args.aksk:
+        access, _, secret = spec.partition(":")
+        if not secret or not re.fullmatch(r"[^\s,=;]+", access):
+            p.error(f"bad --aksk {spec!r}: want AK:SK")
+    if not (args.metadata_ttl > 0 and math.isfinite(args.metadata_ttl)):
+        p.error("--metadata-ttl must be a positive number")
+    args.rate_limit_config = None
+    if args.rate_limit is not None:
+        calls, _, seconds = args.rate_limit.partition(":")
+        try:
+            args.rate_limit_config = RateLimit(int(calls), float(seconds), "both")
+        except ValueError:
+            p.error(f"bad --rate-limit {args.rate_limit!r}: want CALLS:SECONDS")
+        if args.rate_limit_config.calls < 1 or not (
+                0 < args.rate_limit_config.seconds < math.inf):
+            p.error("--rate-limit wants CALLS >= 1 and SECONDS > 0")
     return args
 
 
@@ -1163,12 +1694,15 @@ def build_servers(args, state: State) -> list[SimServer]:
 def main(argv=None) -> int:
     """Run until SIGTERM/SIGINT."""
     args = parse_args(sys.argv[1:] if argv is None else argv)
-    state = State(args.token_ttl, args.log)
+    state = State(args.token_ttl, args.log, args.metadata_ttl, args.rate_limit_config)
     for spec in args.iam_user:
         state.add_user(*spec.split(":", 2))
     for spec in args.static_token:
         token, _, project_id = spec.partition(":")
         state.add_static_token(token, project_id or None)
+    for spec in args.aksk:
+        access, _, secret = spec.partition(":")
+        state.add_aksk(AkSkCredential(access, secret, "cli", issued_at=time.time()))
 
     stop = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
