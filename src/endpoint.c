@@ -123,6 +123,39 @@ done:
   return result;
 }
 
+char *hss_url_check(const char *url, char *err, size_t errlen) {
+  const char *shown = shown_url(url);
+  CURLU *u = curl_url();
+  char *result = NULL;
+  if (u == NULL) {
+    snprintf(err, errlen, "out of memory");
+    return NULL;
+  }
+  char *scheme = NULL, *host = NULL, *user = NULL;
+  if (curl_url_set(u, CURLUPART_URL, url, 0) != CURLUE_OK) {
+    snprintf(err, errlen, "\"%s\" is not a valid URL", shown);
+  } else {
+    scheme = get_part(u, CURLUPART_SCHEME);
+    host = get_part(u, CURLUPART_HOST);
+    user = get_part(u, CURLUPART_USER);
+    if (scheme == NULL ||
+        (strcmp(scheme, "https") != 0 && strcmp(scheme, "http") != 0))
+      snprintf(err, errlen, "\"%s\": the scheme must be http:// or https://",
+               shown);
+    else if (host == NULL || host[0] == '\0')
+      snprintf(err, errlen, "\"%s\" has no host", shown);
+    else if (user != NULL)
+      snprintf(err, errlen, "\"%s\" must not carry user information", shown);
+    else if ((result = strdup(url)) == NULL)
+      snprintf(err, errlen, "out of memory");
+  }
+  curl_free(scheme);
+  curl_free(host);
+  curl_free(user);
+  curl_url_cleanup(u);
+  return result;
+}
+
 int hss_proxy_url_check(const char *url, char *err, size_t errlen) {
   static const char *const schemes[] = {"http",    "https",   "socks4",
                                         "socks4a", "socks5",  "socks5h"};

@@ -22,6 +22,10 @@ char *hss_region_url(const char *service, const char *region);
 char *hss_base_url_check(const char *url, bool allow_insecure, char *err,
                          size_t errlen);
 
+/* Checks a full URL (http or https, a host, no user information; a path
+ * and query are allowed). Returns a malloc'd copy, or NULL with err. */
+char *hss_url_check(const char *url, char *err, size_t errlen);
+
 /* Checks a proxy URL (http, https, socks4/4a/5/5h with a host). Returns 0
  * or -1 with err set. */
 int hss_proxy_url_check(const char *url, char *err, size_t errlen);

@@ -22,14 +22,19 @@ typedef struct {
   char *region, *endpoint, *iam_endpoint;
   char *token, *token_file;
   char *domain, *user, *password, *password_file;
+  char *access_key, *secret_key, *secret_key_file;
+  char *security_token, *security_token_file;
+  char *metadata_url;
   char *cacert, *proxy;
   long timeout_ms, connect_timeout_ms;
   bool verify_peer, verify_host, allow_insecure;
+  bool metadata, metadata_set;
 } account_opts_t;
 
 /* Frees the strings of raw options, wiping the inline secrets. */
 static void account_opts_free(account_opts_t *o) {
-  char **secrets[] = {&o->token, &o->password};
+  char **secrets[] = {&o->token, &o->password, &o->secret_key,
+                      &o->security_token};
   for (size_t i = 0; i < sizeof(secrets) / sizeof(*secrets); i++) {
     if (*secrets[i] != NULL)
       memset(*secrets[i], 0, strlen(*secrets[i]));
@@ -43,6 +48,12 @@ static void account_opts_free(account_opts_t *o) {
   free(o->user);
   free(o->password);
   free(o->password_file);
+  free(o->access_key);
+  free(o->secret_key);
+  free(o->secret_key_file);
+  free(o->security_token);
+  free(o->security_token_file);
+  free(o->metadata_url);
   free(o->cacert);
   free(o->proxy);
 }
@@ -237,6 +248,22 @@ static int account_option(const oconfig_item_t *c, const char *where,
     return opt_string(c, where, &o->password);
   if (strcasecmp(c->key, "PasswordFile") == 0)
     return opt_string(c, where, &o->password_file);
+  if (strcasecmp(c->key, "AccessKey") == 0)
+    return opt_string(c, where, &o->access_key);
+  if (strcasecmp(c->key, "SecretKey") == 0)
+    return opt_string(c, where, &o->secret_key);
+  if (strcasecmp(c->key, "SecretKeyFile") == 0)
+    return opt_string(c, where, &o->secret_key_file);
+  if (strcasecmp(c->key, "SecurityToken") == 0)
+    return opt_string(c, where, &o->security_token);
+  if (strcasecmp(c->key, "SecurityTokenFile") == 0)
+    return opt_string(c, where, &o->security_token_file);
+  if (strcasecmp(c->key, "MetadataURL") == 0)
+    return opt_string(c, where, &o->metadata_url);
+  if (strcasecmp(c->key, "MetadataCredentials") == 0) {
+    o->metadata_set = true;
+    return opt_bool(c, where, &o->metadata);
+  }
   if (strcasecmp(c->key, "CACert") == 0)
     return opt_string(c, where, &o->cacert);
   if (strcasecmp(c->key, "Proxy") == 0)
@@ -288,66 +315,161 @@ static int load_secret(hss_secret_t *s, const char *where, const char *inline_op
   return 0;
 }
 
-/* Picks the single credential method of an account and loads its secrets.
- * Returns 0 or -1 (logged). */
-static int account_credentials(hss_account_t *a, const char *where,
-                               account_opts_t *o) {
-  bool token = o->token != NULL || o->token_file != NULL;
-  bool password = o->domain != NULL || o->user != NULL ||
-                  o->password != NULL || o->password_file != NULL;
-  if (o->token != NULL && o->token_file != NULL) {
-    hss_log(LOG_ERR, "%s: options \"Token\" and \"TokenFile\" are exclusive; "
-                     "give one.",
-            where);
-    return -1;
-  }
-  if (o->password != NULL && o->password_file != NULL) {
-    hss_log(LOG_ERR, "%s: options \"Password\" and \"PasswordFile\" are "
-                     "exclusive; give one.",
-            where);
-    return -1;
-  }
-  if (token && password) {
-    hss_log(LOG_ERR, "%s: two credential methods are configured (Token/"
-                     "TokenFile and Domain/User/Password); give exactly one.",
-            where);
-    return -1;
-  }
-  if (!token && !password) {
-    hss_log(LOG_ERR, "%s: no credential method is configured; give \"Token\" "
-                     "or \"TokenFile\", or \"Domain\", \"User\" and "
-                     "\"Password\" or \"PasswordFile\".",
-            where);
-    return -1;
-  }
-  if (token) {
-    a->cred = HSS_CRED_TOKEN;
-    return load_secret(&a->token, where, "Token", o->token, "TokenFile",
-                       o->token_file);
-  }
-  a->cred = HSS_CRED_PASSWORD;
-  int errors = 0;
-  const char *missing[3];
+/* Logs an error when both options of an exclusive pair are given. */
+static int exclusive(const char *where, const char *a_name, const void *a,
+                     const char *b_name, const void *b) {
+  if (a == NULL || b == NULL)
+    return 0;
+  hss_log(LOG_ERR, "%s: options \"%s\" and \"%s\" are exclusive; give one.",
+          where, a_name, b_name);
+  return -1;
+}
+
+/* Logs an error for each option of a method that is missing. */
+static int require(const char *where, const char *method, const char *option,
+                   const void *value) {
+  if (value != NULL)
+    return 0;
+  hss_log(LOG_ERR, "%s: option \"%s\" is missing; %s needs it.", where,
+          option, method);
+  return -1;
+}
+
+/* The credential methods whose options appear in o (kinds and names for
+ * messages), and how many there are. */
+static size_t credential_methods(const account_opts_t *o,
+                                 hss_cred_kind_t kinds[4],
+                                 const char *names[4]) {
   size_t n = 0;
-  if (o->domain == NULL)
-    missing[n++] = "Domain";
-  if (o->user == NULL)
-    missing[n++] = "User";
-  if (o->password == NULL && o->password_file == NULL)
-    missing[n++] = "Password\" or \"PasswordFile";
-  for (size_t i = 0; i < n; i++) {
-    hss_log(LOG_ERR, "%s: option \"%s\" is missing; password authentication "
-                     "needs Domain, User and Password or PasswordFile.",
-            where, missing[i]);
-    errors++;
+  if (o->token != NULL || o->token_file != NULL) {
+    kinds[n] = HSS_CRED_TOKEN;
+    names[n++] = "Token/TokenFile";
   }
+  if (o->domain != NULL || o->user != NULL || o->password != NULL ||
+      o->password_file != NULL) {
+    kinds[n] = HSS_CRED_PASSWORD;
+    names[n++] = "Domain/User/Password";
+  }
+  if (o->access_key != NULL || o->secret_key != NULL ||
+      o->secret_key_file != NULL || o->security_token != NULL ||
+      o->security_token_file != NULL) {
+    kinds[n] = HSS_CRED_AKSK;
+    names[n++] = "AccessKey/SecretKey";
+  }
+  if (o->metadata) {
+    kinds[n] = HSS_CRED_METADATA;
+    names[n++] = "MetadataCredentials";
+  }
+  return n;
+}
+
+/* Loads the password method's options. */
+static int password_credentials(hss_account_t *a, const char *where,
+                                account_opts_t *o) {
+  const char *m = "password authentication";
+  int errors = 0;
+  errors += require(where, m, "Domain", o->domain) != 0;
+  errors += require(where, m, "User", o->user) != 0;
+  if (o->password == NULL && o->password_file == NULL)
+    errors += require(where, m, "Password\" or \"PasswordFile", NULL) != 0;
   if (errors)
     return -1;
+  a->cred = HSS_CRED_PASSWORD;
   a->domain = o->domain;
   a->user = o->user;
   o->domain = o->user = NULL;
   return load_secret(&a->password, where, "Password", o->password,
                      "PasswordFile", o->password_file);
+}
+
+/* Loads the AK/SK method's options (temporary when a SecurityToken is
+ * given). */
+static int aksk_credentials(hss_account_t *a, const char *where,
+                            account_opts_t *o) {
+  const char *m = "AK/SK authentication";
+  int errors = 0;
+  errors += require(where, m, "AccessKey", o->access_key) != 0;
+  if (o->secret_key == NULL && o->secret_key_file == NULL)
+    errors += require(where, m, "SecretKey\" or \"SecretKeyFile", NULL) != 0;
+  if (errors)
+    return -1;
+  a->cred = HSS_CRED_AKSK;
+  a->access_key = o->access_key;
+  o->access_key = NULL;
+  if (load_secret(&a->secret_key, where, "SecretKey", o->secret_key,
+                  "SecretKeyFile", o->secret_key_file) != 0)
+    return -1;
+  if (o->security_token == NULL && o->security_token_file == NULL)
+    return 0;
+  return load_secret(&a->security_token, where, "SecurityToken",
+                     o->security_token, "SecurityTokenFile",
+                     o->security_token_file);
+}
+
+/* Checks the metadata method's URL (plain http is normal for the
+ * link-local metadata service, which serves no other way). */
+static int metadata_credentials(hss_account_t *a, const char *where,
+                                account_opts_t *o) {
+  char err[512];
+  const char *url = o->metadata_url ? o->metadata_url : HSS_DEFAULT_METADATA_URL;
+  a->metadata_url = hss_url_check(url, err, sizeof(err));
+  if (a->metadata_url == NULL) {
+    hss_log(LOG_ERR, "%s: option \"MetadataURL\": %s.", where, err);
+    return -1;
+  }
+  a->cred = HSS_CRED_METADATA;
+  return 0;
+}
+
+/* Picks the single credential method of an account and loads its secrets.
+ * Returns 0 or -1 (logged). */
+static int account_credentials(hss_account_t *a, const char *where,
+                               account_opts_t *o) {
+  hss_cred_kind_t kinds[4];
+  const char *names[4];
+  size_t n = credential_methods(o, kinds, names);
+  int errors = 0;
+  errors += exclusive(where, "Token", o->token, "TokenFile", o->token_file);
+  errors += exclusive(where, "Password", o->password, "PasswordFile",
+                      o->password_file);
+  errors += exclusive(where, "SecretKey", o->secret_key, "SecretKeyFile",
+                      o->secret_key_file);
+  errors += exclusive(where, "SecurityToken", o->security_token,
+                      "SecurityTokenFile", o->security_token_file);
+  if (o->metadata_url != NULL && !o->metadata) {
+    hss_log(LOG_ERR, "%s: option \"MetadataURL\" needs "
+                     "\"MetadataCredentials true\".",
+            where);
+    errors++;
+  }
+  if (n > 1) {
+    hss_log(LOG_ERR, "%s: two credential methods are configured (%s and %s); "
+                     "give exactly one.",
+            where, names[0], names[1]);
+    errors++;
+  } else if (n == 0) {
+    hss_log(LOG_ERR, "%s: no credential method is configured; give \"Token\" "
+                     "or \"TokenFile\"; or \"Domain\", \"User\" and "
+                     "\"Password\" or \"PasswordFile\"; or \"AccessKey\" "
+                     "and \"SecretKey\" or \"SecretKeyFile\"; or "
+                     "\"MetadataCredentials true\".",
+            where);
+    errors++;
+  }
+  if (errors)
+    return -1;
+  switch (kinds[0]) {
+  case HSS_CRED_TOKEN:
+    a->cred = HSS_CRED_TOKEN;
+    return load_secret(&a->token, where, "Token", o->token, "TokenFile",
+                       o->token_file);
+  case HSS_CRED_PASSWORD:
+    return password_credentials(a, where, o);
+  case HSS_CRED_AKSK:
+    return aksk_credentials(a, where, o);
+  default:
+    return metadata_credentials(a, where, o);
+  }
 }
 
 /* Resolves the HSS and IAM base URLs and checks the transport options. */
@@ -596,6 +718,10 @@ void hss_config_free(hss_config_t *cfg) {
     free(a->domain);
     free(a->user);
     hss_secret_clear(&a->password);
+    free(a->access_key);
+    hss_secret_clear(&a->secret_key);
+    hss_secret_clear(&a->security_token);
+    free(a->metadata_url);
     free(a->cacert);
     free(a->proxy);
   }

@@ -20,8 +20,13 @@
 typedef enum {
   HSS_CRED_NONE = 0,
   HSS_CRED_TOKEN,   /* static X-Auth-Token, inline or from TokenFile */
-  HSS_CRED_PASSWORD /* IAM password -> project-scoped token */
+  HSS_CRED_PASSWORD, /* IAM password -> project-scoped token */
+  HSS_CRED_AKSK,     /* AccessKey + SecretKey, with SecurityToken if temporary */
+  HSS_CRED_METADATA  /* temporary AK/SK from the ECS metadata service */
 } hss_cred_kind_t;
+
+#define HSS_DEFAULT_METADATA_URL                                               \
+  "http://169.254.169.254/openstack/latest/securitykey"
 
 struct hss_account_s;
 
@@ -46,6 +51,10 @@ typedef struct hss_account_s {
   char *domain;          /* HSS_CRED_PASSWORD */
   char *user;            /* HSS_CRED_PASSWORD */
   hss_secret_t password; /* HSS_CRED_PASSWORD */
+  char *access_key;      /* HSS_CRED_AKSK */
+  hss_secret_t secret_key;     /* HSS_CRED_AKSK */
+  hss_secret_t security_token; /* HSS_CRED_AKSK, value NULL if permanent */
+  char *metadata_url;    /* HSS_CRED_METADATA */
   long timeout_ms;       /* 0 = derived per project */
   long connect_timeout_ms;
   char *cacert;

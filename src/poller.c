@@ -17,6 +17,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "aksk.h"
 #include "hss_log.h"
 #include "request.h"
 #include "scheduler.h"
@@ -26,7 +27,21 @@
 #define HSS_MAX_CONCURRENCY 8
 #define HSS_MAX_WAIT_MS 1000
 
-typedef enum { JOB_IDLE, JOB_AUTH, JOB_STATS } job_state_t;
+typedef enum {
+  JOB_IDLE,
+  JOB_AUTH,       /* IAM token request in flight (password accounts) */
+  JOB_CREDS,      /* metadata request in flight for the whole account */
+  JOB_WAIT_CREDS, /* waiting for another job's metadata request */
+  JOB_STATS       /* statistics request in flight */
+} job_state_t;
+
+/* Per-account state: the metadata credentials shared by its projects. */
+typedef struct {
+  hss_token_cache_t lease; /* timing of creds (its token is the AK) */
+  hss_temp_creds_t creds;
+  bool fetching;           /* a job is in JOB_CREDS for this account */
+  char last_error[384];    /* why the last metadata fetch failed */
+} acct_state_t;
 
 typedef struct {
   const hss_project_t *project;
@@ -45,6 +60,7 @@ typedef struct {
 
 struct hss_poller_s {
   const hss_config_t *cfg;
+  acct_state_t *accts; /* one per account, same order as cfg->accounts */
   job_t *jobs;
   size_t jobs_num;
   size_t active;            /* jobs with a transfer in flight */
@@ -106,7 +122,7 @@ static hss_xfer_opts_t xfer_opts(const hss_poller_t *p, const job_t *job,
       .verify_peer = a->verify_peer,
       .verify_host = a->verify_host,
       .allow_http = a->allow_insecure,
-      .proxy = a->proxy,
+      .proxy = a->proxy ? a->proxy : "", /* "": ignore *_proxy variables */
       .timeout_ms = timeout_ms,
       .connect_timeout_ms = a->connect_timeout_ms,
       .max_body = HSS_MAX_BODY,
@@ -136,9 +152,42 @@ static int launch(hss_poller_t *p, job_t *job, hss_xfer_t *x,
   return 0;
 }
 
-/* Sends the statistics request with token. */
-static void start_stats(hss_poller_t *p, job_t *job, const char *token) {
+/* The account state of a job. */
+static acct_state_t *acct_of(hss_poller_t *p, const job_t *job) {
+  return &p->accts[job->project->account - p->cfg->accounts];
+}
+
+/* The statistics request's headers for the job's credentials, or NULL with
+ * err set. */
+static struct curl_slist *stats_headers(hss_poller_t *p, job_t *job,
+                                        char *err, size_t errlen) {
+  const hss_account_t *a = job->project->account;
+  const char *pid = job->project->project_id;
+  int64_t now = (int64_t)wall_now();
+  snprintf(err, errlen, "cannot prepare the request");
+  switch (a->cred) {
+  case HSS_CRED_TOKEN:
+    return hss_stats_headers(a->token.value);
+  case HSS_CRED_PASSWORD:
+    return hss_stats_headers(job->token.token);
+  case HSS_CRED_AKSK:
+    return hss_aksk_stats_headers(job->stats_url, pid, a->access_key,
+                                  a->secret_key.value,
+                                  a->security_token.value, now, err, errlen);
+  case HSS_CRED_METADATA: {
+    const hss_temp_creds_t *c = &acct_of(p, job)->creds;
+    return hss_aksk_stats_headers(job->stats_url, pid, c->access, c->secret,
+                                  c->security_token, now, err, errlen);
+  }
+  default:
+    return NULL;
+  }
+}
+
+/* Sends the statistics request with the job's current credentials. */
+static void start_stats(hss_poller_t *p, job_t *job) {
   long left = budget_left_ms(job);
+  char err[256];
   if (left == 0) {
     fail_poll(p, job, HSS_POLL_TRANSPORT,
               "timed out: the %ld ms budget was spent before the request",
@@ -146,11 +195,47 @@ static void start_stats(hss_poller_t *p, job_t *job, const char *token) {
     return;
   }
   hss_xfer_opts_t o = xfer_opts(p, job, left);
-  struct curl_slist *headers = hss_stats_headers(token);
+  struct curl_slist *headers = stats_headers(p, job, err, sizeof(err));
   if (headers == NULL ||
       launch(p, job, hss_xfer_new(job->stats_url, headers, NULL, &o, job),
              JOB_STATS) != 0)
-    fail_poll(p, job, HSS_POLL_INTERNAL, "cannot prepare the request");
+    fail_poll(p, job, HSS_POLL_INTERNAL, "%s", err);
+}
+
+/* Asks the metadata service for the account's temporary credentials; the
+ * account's other jobs wait for the answer. */
+static void start_metadata(hss_poller_t *p, job_t *job) {
+  const hss_account_t *a = job->project->account;
+  long left = budget_left_ms(job);
+  hss_xfer_opts_t o = xfer_opts(p, job, left > 0 ? left : 1);
+  o.allow_http = true; /* the link-local metadata service is plain http */
+  o.proxy = "";        /* and never behind the account's proxy */
+  struct curl_slist *headers = hss_metadata_headers();
+  if (headers == NULL ||
+      launch(p, job, hss_xfer_new(a->metadata_url, headers, NULL, &o, job),
+             JOB_CREDS) != 0) {
+    fail_poll(p, job, HSS_POLL_INTERNAL, "cannot prepare the metadata request");
+    return;
+  }
+  acct_of(p, job)->fetching = true;
+}
+
+/* Begins the credential step of a metadata account's poll: use the shared
+ * credentials, wait for a fetch in flight, or fetch. */
+static void poll_with_metadata(hss_poller_t *p, job_t *job) {
+  acct_state_t *acct = acct_of(p, job);
+  int64_t now = (int64_t)wall_now();
+  if (acct->fetching)
+    job->state = JOB_WAIT_CREDS;
+  else if (hss_token_wants_refresh(&acct->lease, now))
+    start_metadata(p, job);
+  else if (hss_token_usable(&acct->lease, now))
+    start_stats(p, job);
+  else
+    fail_poll(p, job, HSS_POLL_AUTH,
+              "no valid metadata credentials (%s); next attempt in %" PRId64
+              " s",
+              acct->last_error, hss_token_backoff_left(&acct->lease, now));
 }
 
 /* Sends an IAM password token request scoped to the job's project. */
@@ -190,19 +275,32 @@ static void start_poll(hss_poller_t *p, job_t *job) {
   job->deadline = job->started + (double)pr->timeout_ms / 1000.0;
   job->retried_401 = false;
 
-  if (a->cred == HSS_CRED_TOKEN) {
-    char err[512];
+  char err[512];
+  switch (a->cred) {
+  case HSS_CRED_TOKEN:
     if (hss_secret_refresh(&a->token, err, sizeof(err)) < 0)
       snprintf(job->result.auth_note, sizeof(job->result.auth_note),
                "TokenFile: %.300s; using the token read before", err);
-    start_stats(p, job, a->token.value);
+    start_stats(p, job);
     return;
+  case HSS_CRED_AKSK:
+    if (hss_secret_refresh(&a->secret_key, err, sizeof(err)) < 0 ||
+        hss_secret_refresh(&a->security_token, err, sizeof(err)) < 0)
+      snprintf(job->result.auth_note, sizeof(job->result.auth_note),
+               "%.300s; using the value read before", err);
+    start_stats(p, job);
+    return;
+  case HSS_CRED_METADATA:
+    poll_with_metadata(p, job);
+    return;
+  default:
+    break;
   }
   int64_t now = (int64_t)wall_now();
   if (hss_token_wants_refresh(&job->token, now)) {
     start_auth(p, job);
   } else if (hss_token_usable(&job->token, now)) {
-    start_stats(p, job, job->token.token);
+    start_stats(p, job);
   } else {
     fail_poll(p, job, HSS_POLL_AUTH,
               "no valid IAM token: the last token request failed; next "
@@ -257,7 +355,7 @@ static void auth_done(hss_poller_t *p, job_t *job, hss_xfer_t *x) {
     hss_log(LOG_INFO,
             "project \"%s\": obtained an IAM token valid for %" PRId64 " s",
             job->project->name, expires - now);
-    start_stats(p, job, job->token.token);
+    start_stats(p, job);
     return;
   }
   hss_token_failed(&job->token, now);
@@ -267,17 +365,106 @@ static void auth_done(hss_poller_t *p, job_t *job, hss_xfer_t *x) {
              "token refresh failed (%.300s); using the current token, valid "
              "for %" PRId64 " s more",
              cause, job->token.expires_at - now);
-    start_stats(p, job, job->token.token);
+    start_stats(p, job);
     return;
   }
   fail_poll(p, job, status, "%s; next token request in %" PRId64 " s", cause,
             hss_token_backoff_left(&job->token, now));
 }
 
+/* Lets the jobs waiting for account acct's credentials go on. */
+static void wake_waiters(hss_poller_t *p, const acct_state_t *acct) {
+  int64_t now = (int64_t)wall_now();
+  for (size_t i = 0; i < p->jobs_num; i++) {
+    job_t *job = &p->jobs[i];
+    if (job->state != JOB_WAIT_CREDS || acct_of(p, job) != acct)
+      continue;
+    if (hss_token_usable(&acct->lease, now))
+      start_stats(p, job);
+    else
+      fail_poll(p, job, HSS_POLL_AUTH, "no valid metadata credentials (%s)",
+                acct->last_error);
+  }
+}
+
+/* Handles the end of a metadata credentials request. */
+static void metadata_done(hss_poller_t *p, job_t *job, hss_xfer_t *x) {
+  const hss_account_t *a = job->project->account;
+  acct_state_t *acct = acct_of(p, job);
+  int64_t now = (int64_t)wall_now();
+  char err[256];
+  acct->fetching = false;
+  if (x->result != CURLE_OK) {
+    char what[512];
+    hss_xfer_describe(x, what, sizeof(what));
+    snprintf(acct->last_error, sizeof(acct->last_error),
+             "metadata request to %.150s: %.200s", a->metadata_url, what);
+  } else if (x->status != 200) {
+    snprintf(acct->last_error, sizeof(acct->last_error),
+             "metadata request to %.200s: HTTP %ld", a->metadata_url,
+             x->status);
+  } else if (hss_parse_temp_creds(x->body, x->body_len, &acct->creds, err,
+                                  sizeof(err)) != 0) {
+    snprintf(acct->last_error, sizeof(acct->last_error),
+             "metadata response from %.150s: %.200s", a->metadata_url, err);
+  } else if (hss_token_store(&acct->lease, acct->creds.access,
+                             acct->creds.expires_at, now) != 0) {
+    snprintf(acct->last_error, sizeof(acct->last_error), "out of memory");
+  } else {
+    acct->last_error[0] = '\0';
+    hss_log(LOG_INFO,
+            "account \"%s\": obtained metadata credentials valid for %" PRId64
+            " s",
+            a->name, acct->creds.expires_at - now);
+    start_stats(p, job);
+    wake_waiters(p, acct);
+    return;
+  }
+  hss_token_failed(&acct->lease, now);
+  if (hss_token_usable(&acct->lease, now)) {
+    snprintf(job->result.auth_note, sizeof(job->result.auth_note),
+             "credential refresh failed (%.300s); using the current ones",
+             acct->last_error);
+    start_stats(p, job);
+  } else {
+    fail_poll(p, job, HSS_POLL_AUTH, "%s; next attempt in %" PRId64 " s",
+              acct->last_error, hss_token_backoff_left(&acct->lease, now));
+  }
+  wake_waiters(p, acct);
+}
+
+/* After a 401: fetches fresh credentials and retries once, when the
+ * credentials are ones the plugin obtains itself. Returns true when a
+ * retry is under way. */
+static bool retry_after_401(hss_poller_t *p, job_t *job) {
+  const hss_account_t *a = job->project->account;
+  if (job->retried_401)
+    return false;
+  if (a->cred == HSS_CRED_PASSWORD) {
+    job->retried_401 = true;
+    hss_token_invalidate(&job->token);
+    job->token.retry_at = 0;
+    start_auth(p, job);
+    return true;
+  }
+  if (a->cred == HSS_CRED_METADATA) {
+    acct_state_t *acct = acct_of(p, job);
+    job->retried_401 = true;
+    if (acct->fetching) {
+      job->state = JOB_WAIT_CREDS;
+      return true;
+    }
+    hss_token_invalidate(&acct->lease);
+    acct->lease.retry_at = 0;
+    start_metadata(p, job);
+    return true;
+  }
+  return false;
+}
+
 /* Handles the end of a statistics request. */
 static void stats_done(hss_poller_t *p, job_t *job, hss_xfer_t *x) {
   hss_poll_result_t *r = &job->result;
-  const hss_account_t *a = job->project->account;
   if (x->result != CURLE_OK) {
     char what[512];
     hss_xfer_describe(x, what, sizeof(what));
@@ -286,16 +473,20 @@ static void stats_done(hss_poller_t *p, job_t *job, hss_xfer_t *x) {
   }
   r->http_status = x->status;
   snprintf(r->request_id, sizeof(r->request_id), "%s", x->request_id);
-  if (x->status == 401 && a->cred == HSS_CRED_PASSWORD && !job->retried_401) {
-    /* The token was refused: fetch a new one right away, once. */
-    job->retried_401 = true;
-    hss_token_invalidate(&job->token);
-    job->token.retry_at = 0;
-    start_auth(p, job);
+  if (x->status != 200)
+    note_http_error(job, x);
+  if (x->status == 401 && strcmp(r->api.code, "APIGW.0303") == 0) {
+    fail_poll(p, job, HSS_POLL_AUTH,
+              "GET %s: HTTP 401: the signature has expired: the local clock "
+              "differs from the server's by more than 15 minutes; fix the "
+              "clock (NTP)",
+              job->stats_url);
     return;
   }
+  /* Credentials the plugin obtains itself are renewed and retried once. */
+  if (x->status == 401 && retry_after_401(p, job))
+    return;
   if (x->status != 200) {
-    note_http_error(job, x);
     fail_poll(p, job, x->status == 401 ? HSS_POLL_AUTH : HSS_POLL_HTTP,
               "GET %s: HTTP %ld", job->stats_url, x->status);
     return;
@@ -327,6 +518,8 @@ static void collect_done(hss_poller_t *p) {
     hss_xfer_finish(x, result);
     if (job->state == JOB_AUTH)
       auth_done(p, job, x);
+    else if (job->state == JOB_CREDS)
+      metadata_done(p, job, x);
     else
       stats_done(p, job, x);
     hss_xfer_free(x);
@@ -390,7 +583,9 @@ static int jobs_init(hss_poller_t *p) {
   double now = mono_now();
   p->jobs = calloc(p->cfg->projects_total ? p->cfg->projects_total : 1,
                    sizeof(*p->jobs));
-  if (p->jobs == NULL)
+  p->accts = calloc(p->cfg->accounts_num ? p->cfg->accounts_num : 1,
+                    sizeof(*p->accts));
+  if (p->jobs == NULL || p->accts == NULL)
     return -1;
   for (size_t i = 0; i < p->cfg->accounts_num; i++) {
     const hss_account_t *a = &p->cfg->accounts[i];
@@ -488,6 +683,11 @@ void hss_poller_free(hss_poller_t *p) {
     free(job->iam_url);
   }
   free(p->jobs);
+  for (size_t i = 0; p->accts != NULL && i < p->cfg->accounts_num; i++) {
+    hss_token_clear(&p->accts[i].lease);
+    hss_temp_creds_clear(&p->accts[i].creds);
+  }
+  free(p->accts);
   if (p->multi != NULL)
     curl_multi_cleanup(p->multi);
   if (p->share != NULL)

@@ -6,12 +6,17 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "signer.h"
+
 #define STATS_PATH "/image/pay-per-scan/statistics"
 
+/* The path segment and the query value are encoded with the AK/SK signer's
+ * own escaping, and the query has a single pair, so the URL on the wire is
+ * already in canonical form: what is signed is exactly what is sent. */
 char *hss_stats_url(const char *endpoint, const char *project_id,
                     const char *eps_id) {
-  char *pid = curl_easy_escape(NULL, project_id, 0);
-  char *eps = eps_id ? curl_easy_escape(NULL, eps_id, 0) : NULL;
+  char *pid = hss_sign_escape(project_id, strlen(project_id));
+  char *eps = eps_id ? hss_sign_escape(eps_id, strlen(eps_id)) : NULL;
   char *url = NULL;
   if (pid != NULL && (eps_id == NULL || eps != NULL)) {
     size_t len = strlen(endpoint) + strlen(pid) + sizeof(STATS_PATH) + 8 +
@@ -21,8 +26,8 @@ char *hss_stats_url(const char *endpoint, const char *project_id,
       snprintf(url, len, "%s/v5/%s%s%s%s", endpoint, pid, STATS_PATH,
                eps ? "?enterprise_project_id=" : "", eps ? eps : "");
   }
-  curl_free(pid);
-  curl_free(eps);
+  free(pid);
+  free(eps);
   return url;
 }
 
@@ -124,6 +129,16 @@ struct curl_slist *hss_iam_headers(void) {
   if (add_header(&list, "Accept", "application/json") != 0 ||
       add_header(&list, "User-Agent", HSS_USER_AGENT) != 0 ||
       add_header(&list, "Content-Type", "application/json;charset=utf8") != 0) {
+    hss_headers_free(list);
+    return NULL;
+  }
+  return list;
+}
+
+struct curl_slist *hss_metadata_headers(void) {
+  struct curl_slist *list = NULL;
+  if (add_header(&list, "Accept", "application/json") != 0 ||
+      add_header(&list, "User-Agent", HSS_USER_AGENT) != 0) {
     hss_headers_free(list);
     return NULL;
   }

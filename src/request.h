@@ -30,6 +30,9 @@ struct curl_slist *hss_stats_headers(const char *token);
 /* Headers of an IAM token request. NULL on failure. */
 struct curl_slist *hss_iam_headers(void);
 
+/* Headers of an ECS metadata request. NULL on failure. */
+struct curl_slist *hss_metadata_headers(void);
+
 /* Wipes every header value (they may hold secrets) and frees the list. */
 void hss_headers_free(struct curl_slist *list);
 

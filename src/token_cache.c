@@ -5,14 +5,26 @@
 #include <stdlib.h>
 #include <string.h>
 
+/* Seconds the credential was valid for when it was received. */
+static int64_t lifetime(const hss_token_cache_t *c) {
+  return c->expires_at - c->issued_at;
+}
+
+/* Seconds before expiry at which a credential is no longer sent:
+ * HSS_TOKEN_EXPIRY_MARGIN, or a twentieth of a shorter lifetime. */
+static int64_t expiry_margin(const hss_token_cache_t *c) {
+  int64_t twentieth = lifetime(c) > 0 ? lifetime(c) / 20 : 0;
+  return twentieth < HSS_TOKEN_EXPIRY_MARGIN ? twentieth
+                                             : HSS_TOKEN_EXPIRY_MARGIN;
+}
+
 bool hss_token_usable(const hss_token_cache_t *c, int64_t now) {
-  return c->token != NULL && now < c->expires_at - HSS_TOKEN_EXPIRY_MARGIN;
+  return c->token != NULL && now < c->expires_at - expiry_margin(c);
 }
 
 /* Seconds before expiry at which a refresh is due. */
 static int64_t refresh_window(const hss_token_cache_t *c) {
-  int64_t lifetime = c->expires_at - c->issued_at;
-  int64_t tenth = lifetime > 0 ? lifetime / 10 : 0;
+  int64_t tenth = lifetime(c) > 0 ? lifetime(c) / 10 : 0;
   return tenth < HSS_TOKEN_REFRESH_MAX ? tenth : HSS_TOKEN_REFRESH_MAX;
 }
 

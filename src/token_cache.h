@@ -8,7 +8,8 @@
 #include <stdint.h>
 
 #define HSS_TOKEN_REFRESH_MAX 3600 /* refresh when < 1 h remains ... */
-#define HSS_TOKEN_EXPIRY_MARGIN 30 /* never send a token this close to expiry */
+#define HSS_TOKEN_EXPIRY_MARGIN 30 /* never send a token this close to expiry
+                                     (or a 20th of a shorter lifetime) */
 #define HSS_TOKEN_BACKOFF_MIN 5
 #define HSS_TOKEN_BACKOFF_MAX 300
 
