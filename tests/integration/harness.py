@@ -49,13 +49,15 @@ def wait_for(predicate, timeout=10.0, interval=0.05, what="condition"):
 class Simulator:
     """One simulator process with HTTP, HTTPS and extra TLS listeners."""
 
-    def __init__(self, workdir, users=(), static_tokens=(), extra_tls=()):
+    def __init__(self, workdir, users=(), static_tokens=(), extra_tls=(), extra_args=()):
         self.workdir = workdir
         self.certs = os.path.join(workdir, "certs")
         subprocess.run(["bash", MKCERTS, self.certs], check=True,
                        stdout=subprocess.DEVNULL)
         self.ca = os.path.join(self.certs, "ca.pem")
         port_file = os.path.join(workdir, "sim-ports.json")
+        if os.path.exists(port_file):
+            os.unlink(port_file)
         self.log_path = os.path.join(workdir, "sim-requests.jsonl")
         cmd = [PYTHON, SIM, "--port-file", port_file, "--log", self.log_path,
                "--cert", os.path.join(self.certs, "server.pem"),
@@ -64,6 +66,7 @@ class Simulator:
             cmd += ["--iam-user", u]
         for t in static_tokens:
             cmd += ["--static-token", t]
+        cmd += list(extra_args)
         for name, cert, key in extra_tls:
             cmd += ["--tls", f"{name}:{os.path.join(self.certs, cert)}:{os.path.join(self.certs, key)}"]
         self.stderr = open(os.path.join(workdir, "sim-stderr.log"), "w")
@@ -266,13 +269,14 @@ class IntegrationCase(unittest.TestCase):
     sim_users = ("acct:monitor:s3cret-Passw0rd",)
     sim_static_tokens = ("static-token-AAAA1111",)
     sim_extra_tls = ()
+    sim_args = ()
 
     @classmethod
     def setUpClass(cls):
         cls.workdir = tempfile.mkdtemp(prefix="hss-it-")
         cls.sim = Simulator(cls.workdir, users=cls.sim_users,
                             static_tokens=cls.sim_static_tokens,
-                            extra_tls=cls.sim_extra_tls)
+                            extra_tls=cls.sim_extra_tls, extra_args=cls.sim_args)
 
     @classmethod
     def tearDownClass(cls):
