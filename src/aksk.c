@@ -135,6 +135,14 @@ int hss_parse_temp_creds(const char *body, size_t len, hss_temp_creds_t *out,
   }
   json_tokener *tok = json_tokener_new_ex(HSS_MAX_JSON_DEPTH);
   json_object *root = tok ? json_tokener_parse_ex(tok, body, (int)len) : NULL;
+  /* Only white space may follow the object: trailing data is invalid. */
+  for (size_t i = root ? json_tokener_get_parse_end(tok) : len; i < len; i++)
+    if (body[i] != ' ' && body[i] != '\t' && body[i] != '\r' &&
+        body[i] != '\n') {
+      json_object_put(root);
+      root = NULL;
+      break;
+    }
   json_tokener_free(tok);
   json_object *cred = NULL;
   if (root == NULL || !json_object_is_type(root, json_type_object) ||

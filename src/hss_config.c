@@ -163,6 +163,17 @@ static int check_len(const char *where, const char *option, const char *value,
   return 0;
 }
 
+/* True when id holds only characters that need no escaping in a URL path
+ * (A-Z a-z 0-9 - _ . ~), as project ids do; anything else ('/', '%')
+ * would be read differently by the gateway's signature check. */
+static bool id_is_plain(const char *id) {
+  for (const char *c = id; *c; c++)
+    if (!((*c >= 'a' && *c <= 'z') || (*c >= 'A' && *c <= 'Z') ||
+          (*c >= '0' && *c <= '9') || strchr("-_.~", *c) != NULL))
+      return false;
+  return true;
+}
+
 /* Parses one <Project> block into *p. Returns 0 or -1 (logged). */
 static int parse_project(const oconfig_item_t *ci, const char *acc_where,
                          double default_interval, hss_project_t *p) {
@@ -210,6 +221,12 @@ static int parse_project(const oconfig_item_t *ci, const char *acc_where,
     errors++;
   }
   errors += check_len(where, "ProjectId", p->project_id, HSS_ID_MAX) != 0;
+  if (p->project_id != NULL && !id_is_plain(p->project_id)) {
+    hss_log(LOG_ERR, "%s: option \"ProjectId\" may hold only letters, "
+                     "digits, '-', '_', '.' and '~'.",
+            where);
+    errors++;
+  }
   errors += check_len(where, "EnterpriseProjectId", p->enterprise_project_id,
                       HSS_ID_MAX) != 0;
   errors += check_len(where, "Host", p->host, HSS_NAME_MAX) != 0;

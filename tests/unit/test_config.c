@@ -19,10 +19,20 @@
 #define TOKEN_IN_FILE "tok-FILE-s3cr3t-0003"
 #define PASSWORD_IN_FILE "pw-FILE-s3cr3t-0004"
 #define URL_PASSWORD "pw-URL-s3cr3t-0005"
+#define SK_INLINE "sk-INLINE-s3cr3t-0006"
+#define SK_IN_FILE "sk-FILE-s3cr3t-0007"
+#define ST_INLINE "st-INLINE-s3cr3t-0008"
+#define ST_IN_FILE "st-FILE-s3cr3t-0009"
 
-static const char *const secrets[] = {TOKEN_INLINE, PASSWORD_INLINE,
+static const char *const secrets[] = {TOKEN_INLINE,  PASSWORD_INLINE,
                                       TOKEN_IN_FILE, PASSWORD_IN_FILE,
-                                      URL_PASSWORD};
+                                      URL_PASSWORD,  SK_INLINE,
+                                      SK_IN_FILE,    ST_INLINE,
+                                      ST_IN_FILE};
+
+/* An access key is an identifier, not a secret: it may be logged. */
+#define ACCESS_KEY "HSTESTACCESSKEY00001"
+#define LOCAL_METADATA_URL "http://127.0.0.1:8080/openstack/latest/securitykey"
 
 static oconfig_item_t *root; /* <Plugin hss_imgstats> of the test */
 static hss_config_t cfg;     /* what it parses into */
@@ -74,6 +84,25 @@ static oconfig_item_t *password_account(const char *name) {
   oci_add_str(acc, "Domain", "my-domain");
   oci_add_str(acc, "User", "monitor");
   oci_add_str(acc, "Password", PASSWORD_INLINE);
+  return acc;
+}
+
+/* Adds <Account name> with Region cn-north-4 and only the options of
+ * the caller (no credential), and <Project "web">. */
+static oconfig_item_t *bare_account(const char *name) {
+  oconfig_item_t *acc = oci_add_block(root, "Account", name);
+  oci_add_str(acc, "Region", "cn-north-4");
+  oconfig_item_t *p = oci_add_block(acc, "Project", "web");
+  oci_add_str(p, "ProjectId", "p-web");
+  return acc;
+}
+
+/* Adds <Account name> with Region, AccessKey and an inline SecretKey, and
+ * <Project "web">. */
+static oconfig_item_t *aksk_account(const char *name) {
+  oconfig_item_t *acc = bare_account(name);
+  oci_add_str(acc, "AccessKey", ACCESS_KEY);
+  oci_add_str(acc, "SecretKey", SK_INLINE);
   return acc;
 }
 
@@ -418,6 +447,118 @@ START_TEST(test_blocks_merge_duplicate) {
 }
 END_TEST
 
+/* ---- valid configurations: AK/SK and metadata credentials ----------- */
+
+/* Permanent AK/SK given inline. */
+START_TEST(test_aksk_inline) {
+  aksk_account("prod");
+  parse_clean();
+  const hss_account_t *a = account("prod");
+  ck_assert_int_eq(a->cred, HSS_CRED_AKSK);
+  ck_assert_str_eq(a->access_key, ACCESS_KEY);
+  ck_assert_str_eq(a->secret_key.value, SK_INLINE);
+  ck_assert_ptr_null(a->secret_key.path);
+  ck_assert_ptr_null(a->security_token.value);
+  ck_assert_ptr_null(a->security_token.path);
+  ck_assert_ptr_null(a->token.value);
+  ck_assert_ptr_null(a->password.value);
+  ck_assert_ptr_null(a->domain);
+  ck_assert_ptr_null(a->metadata_url);
+  ck_assert_ptr_null(a->iam_endpoint);
+  ck_assert_str_eq(a->endpoint, "https://hss.cn-north-4.myhuaweicloud.com");
+}
+END_TEST
+
+START_TEST(test_aksk_secret_key_file) {
+  const char *path = secret_file("sk", SK_IN_FILE "\n", 0600);
+  oconfig_item_t *acc = bare_account("prod");
+  oci_add_str(acc, "AccessKey", ACCESS_KEY);
+  oci_add_str(acc, "SecretKeyFile", path);
+  parse_clean();
+  const hss_account_t *a = account("prod");
+  ck_assert_int_eq(a->cred, HSS_CRED_AKSK);
+  ck_assert_str_eq(a->access_key, ACCESS_KEY);
+  ck_assert_str_eq(a->secret_key.value, SK_IN_FILE);
+  ck_assert_str_eq(a->secret_key.path, path);
+  ck_assert_ptr_null(a->security_token.value);
+}
+END_TEST
+
+/* Temporary AK/SK: a SecurityToken inline. */
+START_TEST(test_aksk_security_token) {
+  oconfig_item_t *acc = aksk_account("prod");
+  oci_add_str(acc, "SecurityToken", ST_INLINE);
+  parse_clean();
+  const hss_account_t *a = account("prod");
+  ck_assert_int_eq(a->cred, HSS_CRED_AKSK);
+  ck_assert_str_eq(a->secret_key.value, SK_INLINE);
+  ck_assert_str_eq(a->security_token.value, ST_INLINE);
+  ck_assert_ptr_null(a->security_token.path);
+}
+END_TEST
+
+/* Temporary AK/SK from files: SecretKeyFile and SecurityTokenFile. */
+START_TEST(test_aksk_security_token_file) {
+  const char *sk = secret_file("sk", SK_IN_FILE, 0600);
+  const char *st = secret_file("st", ST_IN_FILE "\r\n", 0600);
+  oconfig_item_t *acc = bare_account("prod");
+  oci_add_str(acc, "AccessKey", ACCESS_KEY);
+  oci_add_str(acc, "SecretKeyFile", sk);
+  oci_add_str(acc, "SecurityTokenFile", st);
+  parse_clean();
+  const hss_account_t *a = account("prod");
+  ck_assert_int_eq(a->cred, HSS_CRED_AKSK);
+  ck_assert_str_eq(a->secret_key.value, SK_IN_FILE);
+  ck_assert_str_eq(a->security_token.value, ST_IN_FILE);
+  ck_assert_str_eq(a->security_token.path, st);
+}
+END_TEST
+
+START_TEST(test_metadata_default_url) {
+  oconfig_item_t *acc = bare_account("prod");
+  oci_add_bool(acc, "MetadataCredentials", true);
+  parse_clean();
+  const hss_account_t *a = account("prod");
+  ck_assert_int_eq(a->cred, HSS_CRED_METADATA);
+  ck_assert_str_eq(a->metadata_url, HSS_DEFAULT_METADATA_URL);
+  ck_assert_str_eq(a->metadata_url,
+                   "http://169.254.169.254/openstack/latest/securitykey");
+  ck_assert_ptr_null(a->access_key);
+  ck_assert_ptr_null(a->secret_key.value);
+  ck_assert_ptr_null(a->security_token.value);
+  ck_assert_ptr_null(a->token.value);
+  ck_assert(!a->allow_insecure);
+}
+END_TEST
+
+/* A plain http MetadataURL needs no AllowInsecure (the metadata service
+ * serves only http); the boolean may be a string too. */
+START_TEST(test_metadata_custom_url) {
+  oconfig_item_t *acc = bare_account("prod");
+  oci_add_str(acc, "MetadataCredentials", "true");
+  oci_add_str(acc, "MetadataURL", LOCAL_METADATA_URL);
+  parse_clean();
+  const hss_account_t *a = account("prod");
+  ck_assert_int_eq(a->cred, HSS_CRED_METADATA);
+  ck_assert_str_eq(a->metadata_url, LOCAL_METADATA_URL);
+  ck_assert(!a->allow_insecure);
+}
+END_TEST
+
+/* ... but only the metadata URL: an http Endpoint is still refused. */
+START_TEST(test_metadata_http_endpoint_refused) {
+  oconfig_item_t *acc = oci_add_block(root, "Account", "prod");
+  oci_add_str(acc, "Endpoint", "http://127.0.0.1:8081");
+  oci_add_bool(acc, "MetadataCredentials", true);
+  oci_add_str(acc, "MetadataURL", LOCAL_METADATA_URL);
+  add_project(acc, "web", "p-web");
+  parse_fails();
+  ck_assert(unit_log_has(LOG_ERR, "Account \"prod\"", "\"Endpoint\"",
+                         "AllowInsecure", NULL));
+  ck_assert_int_eq(error_lines(), 1);
+}
+END_TEST
+
 /* ---- errors: unknown options and structure ---------------------------------- */
 
 START_TEST(test_unknown_plugin_option) {
@@ -657,6 +798,256 @@ START_TEST(test_empty_inline_secret) {
 }
 END_TEST
 
+/* ---- errors: AK/SK and metadata credentials ------------------------- */
+
+START_TEST(test_aksk_without_secret_key) {
+  oconfig_item_t *acc = bare_account("prod");
+  oci_add_str(acc, "AccessKey", ACCESS_KEY);
+  parse_fails();
+  ck_assert(unit_log_has(LOG_ERR, "Account \"prod\"", "\"SecretKey\"",
+                         "\"SecretKeyFile\"", "missing", NULL));
+  ck_assert_int_eq(error_lines(), 1);
+}
+END_TEST
+
+START_TEST(test_secret_key_without_access_key) {
+  oconfig_item_t *acc = bare_account("prod");
+  oci_add_str(acc, "SecretKey", SK_INLINE);
+  parse_fails();
+  ck_assert(unit_log_has(LOG_ERR, "Account \"prod\"", "\"AccessKey\"",
+                         "missing", NULL));
+  ck_assert_int_eq(error_lines(), 1);
+}
+END_TEST
+
+START_TEST(test_secret_key_and_file) {
+  oconfig_item_t *acc = aksk_account("prod");
+  oci_add_str(acc, "SecretKeyFile", secret_file("sk", SK_IN_FILE, 0600));
+  parse_fails();
+  ck_assert(unit_log_has(LOG_ERR, "Account \"prod\"", "\"SecretKey\"",
+                         "\"SecretKeyFile\"", "exclusive", NULL));
+  ck_assert_int_eq(error_lines(), 1);
+}
+END_TEST
+
+START_TEST(test_security_token_and_file) {
+  oconfig_item_t *acc = aksk_account("prod");
+  oci_add_str(acc, "SecurityToken", ST_INLINE);
+  oci_add_str(acc, "SecurityTokenFile", secret_file("st", ST_IN_FILE, 0600));
+  parse_fails();
+  ck_assert(unit_log_has(LOG_ERR, "Account \"prod\"", "\"SecurityToken\"",
+                         "\"SecurityTokenFile\"", "exclusive", NULL));
+  ck_assert_int_eq(error_lines(), 1);
+}
+END_TEST
+
+/* A SecurityToken alone (inline or as a file) is an incomplete AK/SK. */
+START_TEST(test_security_token_alone) {
+  oconfig_item_t *a1 = bare_account("a1");
+  oci_add_str(a1, "SecurityToken", ST_INLINE);
+  oconfig_item_t *a2 = oci_add_block(root, "Account", "a2");
+  oci_add_str(a2, "Region", "cn-north-4");
+  oci_add_str(a2, "SecurityTokenFile", secret_file("st", ST_IN_FILE, 0600));
+  add_project(a2, "web2", "p-web2");
+  parse_fails();
+  ck_assert(unit_log_has(LOG_ERR, "Account \"a1\"", "\"AccessKey\"",
+                         "missing", NULL));
+  ck_assert(unit_log_has(LOG_ERR, "Account \"a1\"", "\"SecretKey\"",
+                         "\"SecretKeyFile\"", "missing", NULL));
+  ck_assert(unit_log_has(LOG_ERR, "Account \"a2\"", "\"AccessKey\"",
+                         "missing", NULL));
+  ck_assert(unit_log_has(LOG_ERR, "Account \"a2\"", "\"SecretKey\"",
+                         "missing", NULL));
+  ck_assert_int_eq(error_lines(), 4);
+}
+END_TEST
+
+START_TEST(test_aksk_and_token) {
+  oconfig_item_t *acc = aksk_account("prod");
+  oci_add_str(acc, "Token", TOKEN_INLINE);
+  parse_fails();
+  ck_assert(unit_log_has(LOG_ERR, "Account \"prod\"", "two credential methods",
+                         "Token/TokenFile", "AccessKey/SecretKey", NULL));
+  ck_assert_int_eq(error_lines(), 1);
+}
+END_TEST
+
+START_TEST(test_aksk_and_token_file) {
+  oconfig_item_t *acc = bare_account("prod");
+  oci_add_str(acc, "TokenFile", secret_file("t", TOKEN_IN_FILE, 0600));
+  oci_add_str(acc, "AccessKey", ACCESS_KEY);
+  oci_add_str(acc, "SecretKeyFile", secret_file("sk", SK_IN_FILE, 0600));
+  parse_fails();
+  ck_assert(unit_log_has(LOG_ERR, "Account \"prod\"", "two credential methods",
+                         "Token/TokenFile", "AccessKey/SecretKey", NULL));
+}
+END_TEST
+
+START_TEST(test_aksk_and_password) {
+  oconfig_item_t *acc = password_account("prod");
+  oci_add_str(acc, "Region", "cn-north-4");
+  oci_add_str(acc, "AccessKey", ACCESS_KEY);
+  oci_add_str(acc, "SecretKey", SK_INLINE);
+  add_project(acc, "web", "p-web");
+  parse_fails();
+  ck_assert(unit_log_has(LOG_ERR, "Account \"prod\"", "two credential methods",
+                         "Domain/User/Password", "AccessKey/SecretKey", NULL));
+  ck_assert_int_eq(error_lines(), 1);
+}
+END_TEST
+
+START_TEST(test_metadata_and_aksk) {
+  oconfig_item_t *acc = aksk_account("prod");
+  oci_add_bool(acc, "MetadataCredentials", true);
+  parse_fails();
+  ck_assert(unit_log_has(LOG_ERR, "Account \"prod\"", "two credential methods",
+                         "AccessKey/SecretKey", "MetadataCredentials", NULL));
+  ck_assert_int_eq(error_lines(), 1);
+}
+END_TEST
+
+/* A SecurityToken alone is still AK/SK: two methods with metadata too. */
+START_TEST(test_metadata_and_security_token) {
+  oconfig_item_t *acc = bare_account("prod");
+  oci_add_bool(acc, "MetadataCredentials", true);
+  oci_add_str(acc, "SecurityToken", ST_INLINE);
+  parse_fails();
+  ck_assert(unit_log_has(LOG_ERR, "Account \"prod\"", "two credential methods",
+                         "MetadataCredentials", NULL));
+}
+END_TEST
+
+START_TEST(test_metadata_and_token) {
+  oconfig_item_t *acc = prod_web(NULL);
+  oci_add_bool(acc, "MetadataCredentials", true);
+  parse_fails();
+  ck_assert(unit_log_has(LOG_ERR, "Account \"prod\"", "two credential methods",
+                         "Token/TokenFile", "MetadataCredentials", NULL));
+}
+END_TEST
+
+/* MetadataURL without MetadataCredentials true: absent or false. */
+START_TEST(test_metadata_url_without_metadata) {
+  oconfig_item_t *acc = prod_web(NULL);
+  oci_add_str(acc, "MetadataURL", LOCAL_METADATA_URL);
+  oconfig_item_t *dev = oci_add_block(root, "Account", "dev");
+  oci_add_str(dev, "Region", "cn-north-4");
+  oci_add_str(dev, "AccessKey", ACCESS_KEY);
+  oci_add_str(dev, "SecretKey", SK_INLINE);
+  oci_add_bool(dev, "MetadataCredentials", false);
+  oci_add_str(dev, "MetadataURL", LOCAL_METADATA_URL);
+  add_project(dev, "dev-web", "p-dev");
+  parse_fails();
+  ck_assert(unit_log_has(LOG_ERR, "Account \"prod\"", "\"MetadataURL\"",
+                         "\"MetadataCredentials true\"", NULL));
+  ck_assert(unit_log_has(LOG_ERR, "Account \"dev\"", "\"MetadataURL\"",
+                         "\"MetadataCredentials true\"", NULL));
+  ck_assert_int_eq(error_lines(), 2);
+}
+END_TEST
+
+/* A MetadataURL that is refused: the error names option and block. */
+static void assert_bad_metadata_url(const char *url) {
+  oci_free(root);
+  root = oci_block("Plugin", "hss_imgstats");
+  unit_log_reset();
+  oconfig_item_t *acc = bare_account("prod");
+  oci_add_bool(acc, "MetadataCredentials", true);
+  oci_add_str(acc, "MetadataURL", url);
+  parse_fails();
+  ck_assert_msg(unit_log_has(LOG_ERR, "Account \"prod\"", "\"MetadataURL\"",
+                             NULL),
+                "no MetadataURL error for %s", url);
+  ck_assert_int_eq(error_lines(), 1);
+}
+
+START_TEST(test_bad_metadata_urls) {
+  static const char *const urls[] = {
+      "ftp://127.0.0.1/openstack/latest/securitykey",
+      "not a url",
+      "169.254.169.254/openstack/latest/securitykey",
+      "http://",
+      "file:///etc/passwd"};
+  for (size_t i = 0; i < sizeof(urls) / sizeof(*urls); i++)
+    assert_bad_metadata_url(urls[i]);
+  assert_bad_metadata_url("ftp://127.0.0.1/x");
+  ck_assert(unit_log_has(LOG_ERR, "\"MetadataURL\"", "scheme", NULL));
+}
+END_TEST
+
+START_TEST(test_metadata_url_userinfo_hidden) {
+  assert_bad_metadata_url("http://user:" URL_PASSWORD
+                          "@127.0.0.1:8080/openstack/latest/securitykey");
+  ck_assert(unit_log_has(LOG_ERR, "\"MetadataURL\"", "user information",
+                         NULL));
+  ck_assert(!unit_log_any(URL_PASSWORD));
+  assert_bad_metadata_url("ftp://user:" URL_PASSWORD "@127.0.0.1/x");
+  ck_assert(!unit_log_any(URL_PASSWORD));
+  assert_bad_metadata_url("http://:" URL_PASSWORD "@127.0.0.1/x");
+  ck_assert(!unit_log_any(URL_PASSWORD));
+}
+END_TEST
+
+/* MetadataCredentials false is no method at all. */
+START_TEST(test_metadata_false_alone) {
+  oconfig_item_t *acc = bare_account("prod");
+  oci_add_bool(acc, "MetadataCredentials", false);
+  parse_fails();
+  ck_assert(unit_log_has(LOG_ERR, "Account \"prod\"", "no credential method",
+                         "\"AccessKey\"", "\"MetadataCredentials true\"",
+                         NULL));
+  ck_assert_int_eq(error_lines(), 1);
+}
+END_TEST
+
+/* An unreadable SecretKeyFile or SecurityTokenFile: option, block, path. */
+static void assert_bad_aksk_file(const char *option, const char *path) {
+  oci_free(root);
+  root = oci_block("Plugin", "hss_imgstats");
+  unit_log_reset();
+  oconfig_item_t *acc = bare_account("prod");
+  oci_add_str(acc, "AccessKey", ACCESS_KEY);
+  if (strcmp(option, "SecretKeyFile") == 0) {
+    oci_add_str(acc, "SecretKeyFile", path);
+  } else {
+    oci_add_str(acc, "SecretKey", SK_INLINE);
+    oci_add_str(acc, option, path);
+  }
+  char quoted[64];
+  snprintf(quoted, sizeof(quoted), "\"%s\"", option);
+  parse_fails();
+  ck_assert(unit_log_has(LOG_ERR, "Account \"prod\"", quoted, path, NULL));
+  ck_assert_int_eq(error_lines(), 1);
+}
+
+START_TEST(test_secret_key_file_unreadable) {
+  assert_bad_aksk_file("SecretKeyFile", unit_tmp_path("no-such-file"));
+  assert_bad_aksk_file("SecretKeyFile", unit_tmp_dir());
+  assert_bad_aksk_file("SecretKeyFile", secret_file("empty", "\n", 0600));
+}
+END_TEST
+
+START_TEST(test_security_token_file_unreadable) {
+  assert_bad_aksk_file("SecurityTokenFile", unit_tmp_path("no-such-file"));
+  assert_bad_aksk_file("SecurityTokenFile", secret_file("empty", "", 0600));
+}
+END_TEST
+
+START_TEST(test_empty_inline_aksk) {
+  oconfig_item_t *acc = bare_account("prod");
+  oci_add_str(acc, "AccessKey", "");
+  oci_add_str(acc, "SecretKey", "");
+  oci_add_str(acc, "SecurityToken", "");
+  parse_fails();
+  ck_assert(unit_log_has(LOG_ERR, "Account \"prod\"", "\"AccessKey\"",
+                         "empty", NULL));
+  ck_assert(unit_log_has(LOG_ERR, "Account \"prod\"", "\"SecretKey\"",
+                         "empty", NULL));
+  ck_assert(unit_log_has(LOG_ERR, "Account \"prod\"", "\"SecurityToken\"",
+                         "empty", NULL));
+}
+END_TEST
+
 /* ---- errors: URLs and transport ------------------------------------------ */
 
 /* Endpoint url must be refused with an error naming option and block. */
@@ -787,6 +1178,25 @@ START_TEST(test_id_lengths) {
   check_project_value("ProjectId", HSS_ID_MAX + 1, false);
   check_project_value("EnterpriseProjectId", HSS_ID_MAX, true);
   check_project_value("EnterpriseProjectId", HSS_ID_MAX + 1, false);
+}
+END_TEST
+
+/* A project id goes into the URL path unescaped-equivalent: '/' or '%'
+ * would be signed differently from what the gateway reads. */
+START_TEST(test_project_id_characters) {
+  const char *bad[] = {"a/b", "a%2Fb", "a b", "a?b", "p\xc3\xa9"};
+  for (size_t i = 0; i < sizeof(bad) / sizeof(*bad); i++) {
+    add_project(token_account("prod"), "web", bad[i]);
+    parse_fails();
+    ck_assert(unit_log_has(LOG_ERR, "Account \"prod\", Project \"web\"",
+                           "\"ProjectId\"", "may hold only", NULL));
+    hss_config_free(&cfg);
+    oci_free(root);
+    root = oci_block("Plugin", "hss_imgstats");
+    unit_log_reset();
+  }
+  add_project(token_account("prod"), "web", "0123abcdEF-_.~");
+  parse_ok();
 }
 END_TEST
 
@@ -1035,6 +1445,32 @@ START_TEST(test_exposed_password_file_warns) {
 }
 END_TEST
 
+START_TEST(test_exposed_secret_key_file_warns) {
+  const char *path = secret_file("sk", SK_IN_FILE "\n", 0644);
+  oconfig_item_t *acc = bare_account("prod");
+  oci_add_str(acc, "AccessKey", ACCESS_KEY);
+  oci_add_str(acc, "SecretKeyFile", path);
+  parse_ok();
+  ck_assert(unit_log_has(LOG_WARNING, "Account \"prod\"", "\"SecretKeyFile\"",
+                         path, "group or others", NULL));
+  ck_assert_int_eq(unit_log_count(LOG_WARNING), 1);
+  ck_assert_str_eq(account("prod")->secret_key.value, SK_IN_FILE);
+}
+END_TEST
+
+START_TEST(test_exposed_security_token_file_warns) {
+  const char *path = secret_file("st", ST_IN_FILE, 0640);
+  oconfig_item_t *acc = aksk_account("prod");
+  oci_add_str(acc, "SecurityTokenFile", path);
+  parse_ok();
+  ck_assert(unit_log_has(LOG_WARNING, "Account \"prod\"",
+                         "\"SecurityTokenFile\"", path, "group or others",
+                         NULL));
+  ck_assert_int_eq(unit_log_count(LOG_WARNING), 1);
+  ck_assert_str_eq(account("prod")->security_token.value, ST_IN_FILE);
+}
+END_TEST
+
 START_TEST(test_private_secret_file_quiet) {
   const char *path = secret_file("token", TOKEN_IN_FILE "\n", 0600);
   oconfig_item_t *acc = oci_add_block(root, "Account", "prod");
@@ -1092,6 +1528,12 @@ static Suite *config_suite(void) {
   tcase_add_test(ok, test_blocks_merge);
   tcase_add_test(ok, test_blocks_merge_duplicate);
   tcase_add_test(ok, test_free_twice);
+  tcase_add_test(ok, test_aksk_inline);
+  tcase_add_test(ok, test_aksk_secret_key_file);
+  tcase_add_test(ok, test_aksk_security_token);
+  tcase_add_test(ok, test_aksk_security_token_file);
+  tcase_add_test(ok, test_metadata_default_url);
+  tcase_add_test(ok, test_metadata_custom_url);
   suite_add_tcase(s, ok);
 
   TCase *structure = config_tcase("structure");
@@ -1122,6 +1564,28 @@ static Suite *config_suite(void) {
   tcase_add_test(cred, test_empty_inline_secret);
   suite_add_tcase(s, cred);
 
+  TCase *aksk = config_tcase("aksk_metadata");
+  tcase_add_test(aksk, test_aksk_without_secret_key);
+  tcase_add_test(aksk, test_secret_key_without_access_key);
+  tcase_add_test(aksk, test_secret_key_and_file);
+  tcase_add_test(aksk, test_security_token_and_file);
+  tcase_add_test(aksk, test_security_token_alone);
+  tcase_add_test(aksk, test_aksk_and_token);
+  tcase_add_test(aksk, test_aksk_and_token_file);
+  tcase_add_test(aksk, test_aksk_and_password);
+  tcase_add_test(aksk, test_metadata_and_aksk);
+  tcase_add_test(aksk, test_metadata_and_security_token);
+  tcase_add_test(aksk, test_metadata_and_token);
+  tcase_add_test(aksk, test_metadata_url_without_metadata);
+  tcase_add_test(aksk, test_bad_metadata_urls);
+  tcase_add_test(aksk, test_metadata_url_userinfo_hidden);
+  tcase_add_test(aksk, test_metadata_false_alone);
+  tcase_add_test(aksk, test_secret_key_file_unreadable);
+  tcase_add_test(aksk, test_security_token_file_unreadable);
+  tcase_add_test(aksk, test_empty_inline_aksk);
+  tcase_add_test(aksk, test_metadata_http_endpoint_refused);
+  suite_add_tcase(s, aksk);
+
   TCase *urls = config_tcase("transport");
   tcase_add_test(urls, test_bad_endpoints);
   tcase_add_test(urls, test_endpoint_userinfo_hidden);
@@ -1136,6 +1600,7 @@ static Suite *config_suite(void) {
 
   TCase *limits = config_tcase("limits");
   tcase_add_test(limits, test_id_lengths);
+  tcase_add_test(limits, test_project_id_characters);
   tcase_add_test(limits, test_host_length);
   tcase_add_test(limits, test_project_name_length);
   tcase_add_test(limits, test_duplicate_project_in_account);
@@ -1160,6 +1625,8 @@ static Suite *config_suite(void) {
   tcase_add_test(warn, test_verify_off_warns);
   tcase_add_test(warn, test_exposed_token_file_warns);
   tcase_add_test(warn, test_exposed_password_file_warns);
+  tcase_add_test(warn, test_exposed_secret_key_file_warns);
+  tcase_add_test(warn, test_exposed_security_token_file_warns);
   tcase_add_test(warn, test_private_secret_file_quiet);
   tcase_add_test(warn, test_iam_endpoint_ignored_warns);
   suite_add_tcase(s, warn);

@@ -90,6 +90,80 @@ START_TEST(test_expiry_margin) {
 }
 END_TEST
 
+/* The margin and window scale with the lifetime: margin min(30 s, a
+ * twentieth), window min(1 h, a tenth). A 40 s credential (an ECS
+ * metadata one near its end, say) is usable until 2 s before expiry and
+ * wants a refresh from 4 s before expiry. */
+START_TEST(test_short_lifetime_scales) {
+  hss_token_cache_t c = {0};
+  store(&c, T0, 40);
+  int64_t exp = T0 + 40;
+  ck_assert(hss_token_usable(&c, T0));
+  ck_assert(!hss_token_wants_refresh(&c, T0));
+  ck_assert(hss_token_usable(&c, exp - 11)); /* 30 s margin would refuse */
+  ck_assert(!hss_token_wants_refresh(&c, exp - 5));
+  ck_assert(hss_token_usable(&c, exp - 5));
+  ck_assert(hss_token_wants_refresh(&c, exp - 4));
+  ck_assert(hss_token_usable(&c, exp - 4));
+  ck_assert(hss_token_usable(&c, exp - 3));
+  ck_assert(!hss_token_usable(&c, exp - 2));
+  ck_assert(!hss_token_usable(&c, exp - 1));
+  ck_assert(!hss_token_usable(&c, exp));
+  ck_assert(hss_token_wants_refresh(&c, exp - 2));
+  ck_assert(hss_token_wants_refresh(&c, exp + 1));
+  /* The same 40 s stored later: scaling uses the lifetime, not the clock. */
+  store(&c, T0 + 1000, 40);
+  ck_assert(hss_token_usable(&c, T0 + 1037));
+  ck_assert(!hss_token_usable(&c, T0 + 1038));
+  ck_assert(!hss_token_wants_refresh(&c, T0 + 1035));
+  ck_assert(hss_token_wants_refresh(&c, T0 + 1036));
+  hss_token_clear(&c);
+}
+END_TEST
+
+/* A 24 h token keeps the full 30 s margin and the 1 h window. */
+START_TEST(test_long_lifetime_caps) {
+  hss_token_cache_t c = {0};
+  store(&c, T0, DAY);
+  int64_t exp = T0 + DAY;
+  ck_assert(hss_token_usable(&c, exp - 31));
+  ck_assert(!hss_token_usable(&c, exp - 30));
+  ck_assert(!hss_token_wants_refresh(&c, exp - 3601));
+  ck_assert(hss_token_wants_refresh(&c, exp - 3600));
+  hss_token_clear(&c);
+  /* At 600 s a twentieth is exactly the 30 s cap; the window is 60 s. */
+  store(&c, T0, 600);
+  exp = T0 + 600;
+  ck_assert(hss_token_usable(&c, exp - 31));
+  ck_assert(!hss_token_usable(&c, exp - 30));
+  ck_assert(!hss_token_wants_refresh(&c, exp - 61));
+  ck_assert(hss_token_wants_refresh(&c, exp - 60));
+  hss_token_clear(&c);
+  /* 2 h: margin capped at 30 s, window a tenth = 720 s. */
+  store(&c, T0, 7200);
+  exp = T0 + 7200;
+  ck_assert(hss_token_usable(&c, exp - 31));
+  ck_assert(!hss_token_usable(&c, exp - 30));
+  ck_assert(!hss_token_wants_refresh(&c, exp - 721));
+  ck_assert(hss_token_wants_refresh(&c, exp - 720));
+  hss_token_clear(&c);
+}
+END_TEST
+
+/* Under 20 s a twentieth rounds down to 0: usable up to the last second
+ * (and wanting refresh from a tenth, rounded down, before expiry). */
+START_TEST(test_tiny_lifetime) {
+  hss_token_cache_t c = {0};
+  store(&c, T0, 19);
+  int64_t exp = T0 + 19;
+  ck_assert(hss_token_usable(&c, exp - 1));
+  ck_assert(!hss_token_usable(&c, exp));
+  ck_assert(!hss_token_wants_refresh(&c, exp - 2));
+  ck_assert(hss_token_wants_refresh(&c, exp - 1));
+  hss_token_clear(&c);
+}
+END_TEST
+
 /* An already expired (or zero-lifetime) token is never usable. */
 START_TEST(test_expired_on_arrival) {
   hss_token_cache_t c = {0};
@@ -212,6 +286,9 @@ static Suite *token_cache_suite(void) {
   tcase_add_test(tc, test_short_token);
   tcase_add_test(tc, test_expiry_margin);
   tcase_add_test(tc, test_expired_on_arrival);
+  tcase_add_test(tc, test_short_lifetime_scales);
+  tcase_add_test(tc, test_long_lifetime_caps);
+  tcase_add_test(tc, test_tiny_lifetime);
   suite_add_tcase(s, tc);
   TCase *bo = tcase_create("backoff");
   tcase_set_timeout(bo, 60);
