@@ -47,7 +47,7 @@ static int dispatch_one(const hss_poll_result_t *r, size_t i) {
   vl.values = &v;
   vl.values_len = 1;
   vl.time = DOUBLE_TO_CDTIME_T(r->time);
-  vl.interval = DOUBLE_TO_CDTIME_T(p->interval);
+  vl.interval = DOUBLE_TO_CDTIME_T(r->interval);
   sstrncpy(vl.host, p->host ? p->host : hostname_g, sizeof(vl.host));
   sstrncpy(vl.plugin, "hss_imgstats", sizeof(vl.plugin));
   sstrncpy(vl.plugin_instance, p->name, sizeof(vl.plugin_instance));

@@ -91,6 +91,7 @@ static void finish_poll(hss_poller_t *p, job_t *job,
                         hss_poll_status_t status) {
   hss_poll_result_t *r = &job->result;
   r->status = status;
+  r->interval = job->sched.interval;
   r->time = wall_now();
   r->duration = mono_now() - job->started;
   if (status != HSS_POLL_OK)

@@ -33,6 +33,7 @@ typedef struct {
   char message[768];        /* the cause, for the log; never a secret */
   char auth_note[384];      /* a credential warning, also on success */
   hss_stats_t stats;        /* valid when status == HSS_POLL_OK */
+  double interval;          /* the project's effective poll interval, s */
   double time;              /* wall-clock seconds when the poll finished */
   double duration;          /* seconds the poll took */
 } hss_poll_result_t;
