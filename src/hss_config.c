@@ -29,6 +29,8 @@ typedef struct {
   long timeout_ms, connect_timeout_ms;
   bool verify_peer, verify_host, allow_insecure;
   bool metadata, metadata_set;
+  size_t rate_calls;
+  double rate_seconds;
 } account_opts_t;
 
 /* Frees the strings of raw options, wiping the inline secrets. */
@@ -243,6 +245,26 @@ static void project_free(hss_project_t *p) {
   free(p->host);
 }
 
+/* Reads "RateLimit CALLS SECONDS". Returns 0 or -1 (logged). */
+static int opt_rate(const oconfig_item_t *ci, const char *where,
+                    size_t *calls, double *seconds) {
+  if (ci->values_num != 2 || ci->values[0].type != OCONFIG_TYPE_NUMBER ||
+      ci->values[1].type != OCONFIG_TYPE_NUMBER ||
+      ci->values[0].value.number < 1 || ci->values[0].value.number > 100000 ||
+      ci->values[0].value.number != floor(ci->values[0].value.number) ||
+      !(ci->values[1].value.number > 0) ||
+      ci->values[1].value.number > 86400) {
+    hss_log(LOG_ERR, "%s: option \"%s\" needs two numbers: CALLS (a whole "
+                     "number from 1 to 100000) and SECONDS (more than 0, at "
+                     "most 86400), as in \"RateLimit 5 60\".",
+            where, ci->key);
+    return -1;
+  }
+  *calls = (size_t)ci->values[0].value.number;
+  *seconds = ci->values[1].value.number;
+  return 0;
+}
+
 /* Reads one option of an <Account> block into the raw options. */
 static int account_option(const oconfig_item_t *c, const char *where,
                           account_opts_t *o) {
@@ -291,6 +313,8 @@ static int account_option(const oconfig_item_t *c, const char *where,
     return opt_bool(c, where, &o->verify_host);
   if (strcasecmp(c->key, "AllowInsecure") == 0)
     return opt_bool(c, where, &o->allow_insecure);
+  if (strcasecmp(c->key, "RateLimit") == 0)
+    return opt_rate(c, where, &o->rate_calls, &o->rate_seconds);
   if (strcasecmp(c->key, "Timeout") == 0) {
     if (opt_number(c, where, 1, 3600000, "milliseconds", &num) != 0)
       return -1;
@@ -644,6 +668,8 @@ static int parse_account(const oconfig_item_t *ci, double default_interval,
   if (account_timeouts(a, where, o.timeout_ms) != 0)
     errors++;
   a->timeout_ms = o.timeout_ms;
+  a->rate_calls = o.rate_calls ? o.rate_calls : HSS_DEFAULT_RATE_CALLS;
+  a->rate_seconds = o.rate_calls ? o.rate_seconds : HSS_DEFAULT_RATE_SECONDS;
   a->connect_timeout_ms = o.connect_timeout_ms > 0
                               ? o.connect_timeout_ms
                               : HSS_DEFAULT_CONNECT_TIMEOUT_MS;
@@ -659,6 +685,68 @@ static int parse_account(const oconfig_item_t *ci, double default_interval,
   return errors ? -1 : 0;
 }
 
+/* Reads "Pollers NAME..." (each non-empty, unique). */
+static int opt_pollers(const oconfig_item_t *ci, const char *where,
+                       hss_config_t *cfg) {
+  if (cfg->pollers != NULL) {
+    hss_log(LOG_ERR, "%s: option \"%s\" is given more than once.", where,
+            ci->key);
+    return -1;
+  }
+  if (ci->values_num < 1 || ci->values_num > HSS_MAX_POLLERS) {
+    hss_log(LOG_ERR, "%s: option \"%s\" needs 1 to %d poller names.", where,
+            ci->key, HSS_MAX_POLLERS);
+    return -1;
+  }
+  cfg->pollers = calloc((size_t)ci->values_num, sizeof(*cfg->pollers));
+  if (cfg->pollers == NULL)
+    return -1;
+  for (int i = 0; i < ci->values_num; i++) {
+    const oconfig_value_t *v = &ci->values[i];
+    if (v->type != OCONFIG_TYPE_STRING || v->value.string[0] == '\0' ||
+        strlen(v->value.string) > HSS_NAME_MAX) {
+      hss_log(LOG_ERR, "%s: option \"%s\": every poller name must be a "
+                       "non-empty string of at most %d bytes.",
+              where, ci->key, HSS_NAME_MAX);
+      return -1;
+    }
+    for (size_t j = 0; j < cfg->pollers_num; j++)
+      if (strcmp(cfg->pollers[j], v->value.string) == 0) {
+        hss_log(LOG_ERR, "%s: option \"%s\": poller \"%s\" is listed "
+                         "twice.",
+                where, ci->key, v->value.string);
+        return -1;
+      }
+    cfg->pollers[cfg->pollers_num] = strdup(v->value.string);
+    if (cfg->pollers[cfg->pollers_num++] == NULL)
+      return -1;
+  }
+  return 0;
+}
+
+/* Reads one plugin-level option (not an <Account>). */
+static int plugin_option(const oconfig_item_t *c, hss_config_t *cfg) {
+  const char *where = "<Plugin hss_imgstats>";
+  double num;
+  if (strcasecmp(c->key, "RateLimit") == 0)
+    return opt_rate(c, where, &cfg->rate_calls, &cfg->rate_seconds);
+  if (strcasecmp(c->key, "MaxConcurrency") == 0) {
+    if (opt_number(c, where, 1, 1000, "requests", &num) != 0)
+      return -1;
+    cfg->max_concurrency = (size_t)num;
+    return 0;
+  }
+  if (strcasecmp(c->key, "Pollers") == 0)
+    return opt_pollers(c, where, cfg);
+  if (strcasecmp(c->key, "PollerName") == 0) {
+    if (opt_string(c, where, &cfg->poller_name) != 0)
+      return -1;
+    return check_len(where, "PollerName", cfg->poller_name, HSS_NAME_MAX);
+  }
+  hss_log(LOG_ERR, "%s: unknown option \"%s\".", where, c->key);
+  return -1;
+}
+
 int hss_config_parse(const oconfig_item_t *ci, double default_interval,
                      hss_config_t *cfg) {
   int errors = 0;
@@ -666,12 +754,17 @@ int hss_config_parse(const oconfig_item_t *ci, double default_interval,
     const oconfig_item_t *c = &ci->children[i];
     if (strcasecmp(c->key, "Account") == 0)
       errors += parse_account(c, default_interval, cfg) != 0;
-    else {
-      hss_log(LOG_ERR, "<Plugin hss_imgstats>: unknown option \"%s\".",
-              c->key);
+    else if (option_repeated(ci, i, "<Plugin hss_imgstats>"))
       errors++;
-    }
+    else
+      errors += plugin_option(c, cfg) != 0;
   }
+  if (cfg->rate_calls == 0) {
+    cfg->rate_calls = HSS_DEFAULT_RATE_CALLS;
+    cfg->rate_seconds = HSS_DEFAULT_RATE_SECONDS;
+  }
+  if (cfg->max_concurrency == 0)
+    cfg->max_concurrency = HSS_DEFAULT_MAX_CONCURRENCY;
   /* Accounts may have moved while the array grew: point projects home. */
   size_t index = 0;
   for (size_t i = 0; i < cfg->accounts_num; i++)
@@ -743,5 +836,9 @@ void hss_config_free(hss_config_t *cfg) {
     free(a->proxy);
   }
   free(cfg->accounts);
+  for (size_t i = 0; i < cfg->pollers_num; i++)
+    free(cfg->pollers[i]);
+  free(cfg->pollers);
+  free(cfg->poller_name);
   memset(cfg, 0, sizeof(*cfg));
 }

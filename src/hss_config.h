@@ -16,6 +16,10 @@
 #define HSS_ID_MAX 256   /* project and enterprise project ids */
 #define HSS_DEFAULT_TIMEOUT_MS 10000
 #define HSS_DEFAULT_CONNECT_TIMEOUT_MS 5000
+#define HSS_DEFAULT_RATE_CALLS 5      /* the API allows 5 calls ... */
+#define HSS_DEFAULT_RATE_SECONDS 60.0 /* ... per minute per user and per IP */
+#define HSS_DEFAULT_MAX_CONCURRENCY 8
+#define HSS_MAX_POLLERS 1024
 
 typedef enum {
   HSS_CRED_NONE = 0,
@@ -56,6 +60,8 @@ typedef struct hss_account_s {
   hss_secret_t security_token; /* HSS_CRED_AKSK, value NULL if permanent */
   char *metadata_url;    /* HSS_CRED_METADATA */
   long timeout_ms;       /* 0 = derived per project */
+  size_t rate_calls;     /* RateLimit of this credential */
+  double rate_seconds;
   long connect_timeout_ms;
   char *cacert;
   bool verify_peer;
@@ -70,6 +76,12 @@ typedef struct {
   hss_account_t *accounts;
   size_t accounts_num;
   size_t projects_total;
+  size_t rate_calls;      /* plugin-level RateLimit: this poller's budget */
+  double rate_seconds;
+  size_t max_concurrency; /* requests in flight at once */
+  char **pollers;         /* the fleet's poller names, or NULL */
+  size_t pollers_num;
+  char *poller_name;      /* this poller; NULL = collectd's hostname */
 } hss_config_t;
 
 /* Parses the plugin block. default_interval is collectd's interval in

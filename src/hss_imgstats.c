@@ -45,11 +45,11 @@ static int hss_read_once(user_data_t *ud) {
   if (failed > 0) {
     ERROR("hss_imgstats plugin: %d of %zu projects could not be polled "
           "(see above).",
-          failed, config.projects_total);
+          failed, hss_poller_projects(poller));
     return -1;
   }
   INFO("hss_imgstats plugin: all %zu projects polled successfully.",
-       config.projects_total);
+       hss_poller_projects(poller));
   return 0;
 }
 
@@ -65,17 +65,10 @@ static int hss_init(void) {
     ERROR("hss_imgstats plugin: initialisation failed (libcurl or memory).");
     return -1;
   }
-  poller = hss_poller_new(&config, hss_dispatch_result, NULL);
+  const char *name = config.poller_name ? config.poller_name : hostname_g;
+  poller = hss_poller_new(&config, name, hss_dispatch_result, NULL);
   if (poller == NULL)
     return -1;
-  for (size_t i = 0; i < config.accounts_num; i++) {
-    const hss_account_t *a = &config.accounts[i];
-    for (size_t k = 0; k < a->projects_num; k++)
-      INFO("hss_imgstats plugin: project \"%s\" (account \"%s\"): polling %s "
-           "every %g s, timeout %ld ms.",
-           a->projects[k].name, a->name, a->endpoint, a->projects[k].interval,
-           a->projects[k].timeout_ms);
-  }
   if (test_mode())
     return plugin_register_complex_read(NULL, "hss_imgstats", hss_read_once,
                                         0, NULL);

@@ -16,15 +16,16 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "aksk.h"
 #include "hss_log.h"
 #include "request.h"
 #include "scheduler.h"
+#include "shard.h"
 #include "token_cache.h"
 #include "transport.h"
 
-#define HSS_MAX_CONCURRENCY 8
 #define HSS_MAX_WAIT_MS 1000
 
 typedef enum {
@@ -47,7 +48,7 @@ typedef struct {
   const hss_project_t *project;
   char *stats_url;
   char *iam_url;            /* password accounts only */
-  hss_sched_t sched;
+  size_t slot;              /* this job's entry in the scheduler */
   job_state_t state;
   hss_token_cache_t token;  /* password accounts only */
   hss_xfer_t *xfer;         /* the transfer in flight, or NULL */
@@ -61,8 +62,10 @@ typedef struct {
 struct hss_poller_s {
   const hss_config_t *cfg;
   acct_state_t *accts; /* one per account, same order as cfg->accounts */
-  job_t *jobs;
+  job_t *jobs;              /* one per project this poller owns */
   size_t jobs_num;
+  hss_sched_t sched;
+  size_t max_active;        /* MaxConcurrency */
   size_t active;            /* jobs with a transfer in flight */
   CURLM *multi;
   CURLSH *share;
@@ -91,7 +94,7 @@ static void finish_poll(hss_poller_t *p, job_t *job,
                         hss_poll_status_t status) {
   hss_poll_result_t *r = &job->result;
   r->status = status;
-  r->interval = job->sched.interval;
+  r->interval = p->sched.entries[job->slot].interval;
   r->time = wall_now();
   r->duration = mono_now() - job->started;
   if (status != HSS_POLL_OK)
@@ -373,6 +376,22 @@ static void auth_done(hss_poller_t *p, job_t *job, hss_xfer_t *x) {
             hss_token_backoff_left(&job->token, now));
 }
 
+/* Seconds a Retry-After header asks for (delta-seconds or an HTTP date),
+ * or -1 when absent or unreadable. */
+static double retry_after_seconds(const char *value) {
+  if (value == NULL || value[0] == '\0')
+    return -1;
+  char *end = NULL;
+  double secs = strtod(value, &end);
+  if (end != value && *end == '\0' && secs >= 0)
+    return secs > 86400 ? 86400 : secs;
+  time_t when = curl_getdate(value, NULL);
+  if (when < 0)
+    return -1;
+  double delta = (double)when - wall_now();
+  return delta < 0 ? 0 : (delta > 86400 ? 86400 : delta);
+}
+
 /* Lets the jobs waiting for account acct's credentials go on. */
 static void wake_waiters(hss_poller_t *p, const acct_state_t *acct) {
   int64_t now = (int64_t)wall_now();
@@ -439,8 +458,21 @@ static void metadata_done(hss_poller_t *p, job_t *job, hss_xfer_t *x) {
  * retry is under way. */
 static bool retry_after_401(hss_poller_t *p, job_t *job) {
   const hss_account_t *a = job->project->account;
-  if (job->retried_401)
+  if (job->retried_401 ||
+      (a->cred != HSS_CRED_PASSWORD && a->cred != HSS_CRED_METADATA))
     return false;
+  if (!hss_sched_try_extra(&p->sched, job->slot, mono_now())) {
+    /* No room in the rate budget for a retry now: renew the credentials
+     * for the next poll instead. */
+    snprintf(job->result.auth_note, sizeof(job->result.auth_note),
+             "credentials refused (HTTP 401); the rate budget leaves no room "
+             "for an immediate retry, so they are renewed for the next poll");
+    if (a->cred == HSS_CRED_PASSWORD)
+      hss_token_invalidate(&job->token);
+    else
+      hss_token_invalidate(&acct_of(p, job)->lease);
+    return false;
+  }
   if (a->cred == HSS_CRED_PASSWORD) {
     job->retried_401 = true;
     hss_token_invalidate(&job->token);
@@ -487,11 +519,24 @@ static void stats_done(hss_poller_t *p, job_t *job, hss_xfer_t *x) {
   /* Credentials the plugin obtains itself are renewed and retried once. */
   if (x->status == 401 && retry_after_401(p, job))
     return;
+  if (x->status == 429) {
+    double pause = hss_sched_throttled(&p->sched, job->slot, mono_now(),
+                                       retry_after_seconds(x->retry_after),
+                                       (double)rand() / ((double)RAND_MAX + 1));
+    fail_poll(p, job, HSS_POLL_HTTP,
+              "GET %s: HTTP 429 (throttled)%s%s%s; account \"%s\" pauses "
+              "for %.1f s",
+              job->stats_url, x->retry_after[0] ? ", Retry-After \"" : "",
+              x->retry_after, x->retry_after[0] ? "\"" : "",
+              job->project->account->name, pause);
+    return;
+  }
   if (x->status != 200) {
     fail_poll(p, job, x->status == 401 ? HSS_POLL_AUTH : HSS_POLL_HTTP,
               "GET %s: HTTP %ld", job->stats_url, x->status);
     return;
   }
+  hss_sched_succeeded(&p->sched, job->slot);
   char err[256];
   if (hss_parse_stats(x->body, x->body_len, &r->stats, err, sizeof(err)) !=
       0) {
@@ -535,17 +580,16 @@ static long start_due(hss_poller_t *p, bool once) {
     job_t *job = &p->jobs[i];
     if (job->state != JOB_IDLE || (once && job->polled_once))
       continue;
-    if (!once && !hss_sched_due(&job->sched, now)) {
-      double w = hss_sched_wait(&job->sched, now);
+    double w = once ? 0 : hss_sched_wait(&p->sched, job->slot, now);
+    if (w > 0) {
       if (w < wait)
         wait = w;
       continue;
     }
-    if (p->active >= HSS_MAX_CONCURRENCY) {
-      wait = 0.01; /* retry soon; a slot frees when a transfer ends */
-      continue;
-    }
-    hss_sched_started(&job->sched, now);
+    if (p->active >= p->max_active)
+      continue; /* curl_multi_poll wakes us when a transfer ends */
+    if (!once)
+      hss_sched_start(&p->sched, job->slot, now);
     start_poll(p, job);
   }
   return (long)(wait * 1000.0) + 1;
@@ -579,9 +623,19 @@ static void *poller_thread(void *arg) {
   return NULL;
 }
 
-/* Prepares one job per project. Returns 0 or -1. */
-static int jobs_init(hss_poller_t *p) {
-  double now = mono_now();
+/* True when this poller owns project pr: always without Pollers, else
+ * when rendezvous hashing of the project name picks poller_name. */
+static bool owns(const hss_config_t *cfg, const char *poller_name,
+                 const hss_project_t *pr) {
+  if (cfg->pollers_num == 0)
+    return true;
+  size_t owner = hss_shard_owner(pr->name, (const char *const *)cfg->pollers,
+                                 cfg->pollers_num);
+  return strcmp(cfg->pollers[owner], poller_name) == 0;
+}
+
+/* Prepares one job per owned project. Returns 0 or -1. */
+static int jobs_init(hss_poller_t *p, const char *poller_name) {
   p->jobs = calloc(p->cfg->projects_total ? p->cfg->projects_total : 1,
                    sizeof(*p->jobs));
   p->accts = calloc(p->cfg->accounts_num ? p->cfg->accounts_num : 1,
@@ -591,7 +645,10 @@ static int jobs_init(hss_poller_t *p) {
   for (size_t i = 0; i < p->cfg->accounts_num; i++) {
     const hss_account_t *a = &p->cfg->accounts[i];
     for (size_t k = 0; k < a->projects_num; k++) {
-      job_t *job = &p->jobs[p->jobs_num++];
+      if (!owns(p->cfg, poller_name, &a->projects[k]))
+        continue;
+      job_t *job = &p->jobs[p->jobs_num];
+      job->slot = p->jobs_num++;
       job->project = &a->projects[k];
       job->stats_url =
           hss_stats_url(a->endpoint, job->project->project_id,
@@ -601,14 +658,84 @@ static int jobs_init(hss_poller_t *p) {
       if (job->stats_url == NULL ||
           (a->cred == HSS_CRED_PASSWORD && job->iam_url == NULL))
         return -1;
-      hss_sched_init(&job->sched, job->project->interval, now, 0);
     }
   }
   return 0;
 }
 
-hss_poller_t *hss_poller_new(const hss_config_t *cfg, hss_result_cb_t cb,
-                             void *ud) {
+/* The budget of account i for this poller: with several pollers, each
+ * takes the share of the credential's budget that its projects of the
+ * account are of all the account's projects, so the fleet together stays
+ * within it. */
+static hss_budget_t account_budget(const hss_poller_t *p, size_t i) {
+  const hss_account_t *a = &p->cfg->accounts[i];
+  size_t owned = 0;
+  for (size_t k = 0; k < p->jobs_num; k++)
+    if (p->jobs[k].project->account == a)
+      owned++;
+  hss_budget_t b = {a->rate_calls, a->rate_seconds};
+  if (owned > 0 && owned < a->projects_num)
+    b.seconds *= (double)a->projects_num / (double)owned;
+  return b;
+}
+
+/* Plans every owned project's effective interval and start, and says so in
+ * the log. Returns 0 or -1. */
+static int plan(hss_poller_t *p, const char *poller_name) {
+  size_t n = p->jobs_num;
+  hss_sched_input_t *in = calloc(n ? n : 1, sizeof(*in));
+  hss_budget_t *groups =
+      calloc(p->cfg->accounts_num ? p->cfg->accounts_num : 1, sizeof(*groups));
+  int status = -1;
+  if (in != NULL && groups != NULL) {
+    for (size_t k = 0; k < n; k++) {
+      in[k].group = (size_t)(p->jobs[k].project->account - p->cfg->accounts);
+      in[k].min_interval = p->jobs[k].project->interval;
+    }
+    for (size_t i = 0; i < p->cfg->accounts_num; i++)
+      groups[i] = account_budget(p, i);
+    hss_budget_t mine = {p->cfg->rate_calls, p->cfg->rate_seconds};
+    status = hss_sched_init(&p->sched, in, n, groups, p->cfg->accounts_num,
+                            mine, mono_now());
+  }
+  free(in);
+  free(groups);
+  if (status != 0)
+    return -1;
+  if (p->cfg->pollers_num > 0) {
+    bool listed = false;
+    for (size_t i = 0; i < p->cfg->pollers_num; i++)
+      listed = listed || strcmp(p->cfg->pollers[i], poller_name) == 0;
+    if (!listed)
+      hss_log(LOG_WARNING,
+              "this poller's name \"%s\" is not in Pollers: it polls no "
+              "project. Set PollerName, or add it to Pollers.",
+              poller_name);
+    hss_log(LOG_INFO, "poller \"%s\" owns %zu of %zu projects.",
+            poller_name, n, p->cfg->projects_total);
+  }
+  for (size_t k = 0; k < n; k++) {
+    const hss_project_t *pr = p->jobs[k].project;
+    double e = p->sched.entries[k].interval;
+    if (e > pr->interval * 1.001)
+      hss_log(LOG_WARNING,
+              "project \"%s\" (account \"%s\"): the rate budget "
+              "(RateLimit %zu per %g s for the account, %zu per %g s for the "
+              "poller) allows a poll every %.1f s, not every %g s as "
+              "configured: polling every %.1f s.",
+              pr->name, pr->account->name, pr->account->rate_calls,
+              pr->account->rate_seconds, p->cfg->rate_calls,
+              p->cfg->rate_seconds, e, pr->interval, e);
+    else
+      hss_log(LOG_INFO, "project \"%s\" (account \"%s\"): polling every %g "
+                        "s, timeout %ld ms.",
+              pr->name, pr->account->name, e, pr->timeout_ms);
+  }
+  return 0;
+}
+
+hss_poller_t *hss_poller_new(const hss_config_t *cfg, const char *poller_name,
+                             hss_result_cb_t cb, void *ud) {
   hss_poller_t *p = calloc(1, sizeof(*p));
   if (p == NULL) {
     hss_log(LOG_ERR, "out of memory creating the poller");
@@ -620,7 +747,10 @@ hss_poller_t *hss_poller_new(const hss_config_t *cfg, hss_result_cb_t cb,
   atomic_init(&p->stop, false);
   p->multi = curl_multi_init();
   p->share = curl_share_init();
-  if (p->multi == NULL || p->share == NULL || jobs_init(p) != 0) {
+  p->max_active = cfg->max_concurrency ? cfg->max_concurrency : 1;
+  srand((unsigned)time(NULL) ^ (unsigned)getpid()); /* 429 back-off jitter */
+  if (p->multi == NULL || p->share == NULL ||
+      jobs_init(p, poller_name) != 0 || plan(p, poller_name) != 0) {
     hss_log(LOG_ERR, "cannot create the poller (libcurl or memory)");
     hss_poller_free(p);
     return NULL;
@@ -629,7 +759,8 @@ hss_poller_t *hss_poller_new(const hss_config_t *cfg, hss_result_cb_t cb,
   curl_share_setopt(p->share, CURLSHOPT_SHARE, CURL_LOCK_DATA_DNS);
   curl_share_setopt(p->share, CURLSHOPT_SHARE, CURL_LOCK_DATA_SSL_SESSION);
   curl_multi_setopt(p->multi, CURLMOPT_MAX_HOST_CONNECTIONS,
-                    (long)HSS_MAX_CONCURRENCY);
+                    (long)p->max_active);
+  curl_multi_setopt(p->multi, CURLMOPT_MAXCONNECTS, (long)p->max_active);
   return p;
 }
 
@@ -651,6 +782,8 @@ int hss_poller_start(hss_poller_t *p, hss_thread_create_t create) {
   p->thread_running = true;
   return 0;
 }
+
+size_t hss_poller_projects(const hss_poller_t *p) { return p->jobs_num; }
 
 int hss_poller_run_once(hss_poller_t *p) {
   p->failures_once = 0;
@@ -689,6 +822,7 @@ void hss_poller_free(hss_poller_t *p) {
     hss_temp_creds_clear(&p->accts[i].creds);
   }
   free(p->accts);
+  hss_sched_free(&p->sched);
   if (p->multi != NULL)
     curl_multi_cleanup(p->multi);
   if (p->share != NULL)

@@ -46,10 +46,15 @@ typedef int (*hss_thread_create_t)(pthread_t *thread, void *(*start)(void *),
 
 typedef struct hss_poller_s hss_poller_t;
 
-/* Builds the engine for cfg (borrowed: it must outlive the poller).
+/* Builds the engine for cfg (borrowed: it must outlive the poller), for
+ * the projects that poller_name owns among cfg->pollers (all without
+ * Pollers), and logs the plan: each project's effective interval.
  * Returns NULL (logged) on failure. */
-hss_poller_t *hss_poller_new(const hss_config_t *cfg, hss_result_cb_t cb,
-                             void *ud);
+hss_poller_t *hss_poller_new(const hss_config_t *cfg, const char *poller_name,
+                             hss_result_cb_t cb, void *ud);
+
+/* Projects this poller owns and polls. */
+size_t hss_poller_projects(const hss_poller_t *p);
 
 /* Starts the polling thread (create may be NULL for pthread_create).
  * Returns 0 or -1 (logged). */

@@ -3,11 +3,18 @@ the HSS/IAM simulator, all on 127.0.0.1.
 
 Tests get a running simulator (HTTPS with a test CA generated at run time)
 and start collectd instances from config snippets; they then read what
-collectd's csv and write_log plugins produced and what collectd logged.
+collectd's csv and write_log plugins produced, what collectd logged and the
+notifications its logfile plugin printed.
+
+HSS_VALGRIND=1 runs every collectd started with Collectd.start() under
+valgrind (memcheck); Collectd.stop() then fails the test on memory errors
+and on definite leaks with a frame of ours. TIME_FACTOR scales timeouts and
+timing assertions for it.
 """
 
 import json
 import os
+import re
 import shutil
 import signal
 import subprocess
@@ -24,6 +31,11 @@ PYTHON = "/usr/bin/python3" if os.path.exists("/usr/bin/python3") else "python3"
 STOCK_PLUGINS = os.environ.get("COLLECTD_PLUGINDIR", "/usr/lib/collectd")
 TYPES_DB = "/usr/share/collectd/types.db"
 COLLECTD = os.environ.get("COLLECTD", "collectd")
+VALGRIND = os.environ.get("HSS_VALGRIND") == "1"
+# Timeouts and timing assertions are multiplied by this (valgrind is slow).
+TIME_FACTOR = 5 if VALGRIND else 1
+# The plugin's own health series, dispatched at every poll, also failed ones.
+SELF_SERIES = frozenset({"bool-up", "duration-poll", "derive-poll_errors"})
 
 
 def module_path():
@@ -35,7 +47,9 @@ def module_path():
 
 
 def wait_for(predicate, timeout=10.0, interval=0.05, what="condition"):
-    """Polls predicate until it returns a true value; returns it or raises."""
+    """Polls predicate until it returns a true value; returns it or raises.
+    The timeout is multiplied by TIME_FACTOR."""
+    timeout *= TIME_FACTOR
     deadline = time.monotonic() + timeout
     while True:
         value = predicate()
@@ -44,6 +58,46 @@ def wait_for(predicate, timeout=10.0, interval=0.05, what="condition"):
         if time.monotonic() > deadline:
             raise AssertionError(f"timed out after {timeout} s waiting for {what}")
         time.sleep(interval)
+
+
+class ValgrindError(AssertionError):
+    """valgrind found a memory error or a leak of ours (see valgrind_problems)."""
+
+
+# Frames of our code in a valgrind stack: the module itself, a function of
+# ours, or one of our source files (with debug info valgrind names the file).
+_OUR_SOURCES = sorted(f for f in os.listdir(os.path.join(REPO, "src")) if f.endswith(".c")) \
+    if os.path.isdir(os.path.join(REPO, "src")) else []
+_OUR_FRAME = re.compile(r"hss_imgstats\.so|: hss_\w+ \(|\((?:src/)?(?:%s):\d+\)" %
+                        "|".join(re.escape(f) for f in _OUR_SOURCES or ["hss_imgstats.c"]))
+_MEMORY_ERROR = re.compile(r"Invalid (?:read|write|free)|uninitialised|Mismatched free|"
+                           r"Source and destination overlap")
+
+
+def valgrind_problems(text):
+    """The records of a valgrind log that fail a test: every memory error,
+    and "definitely lost" records with a frame of ours (leaks only in
+    collectd or libraries are ignored). Returns a list of record texts."""
+    records, cur = [], []
+    for line in text.splitlines():
+        body = re.sub(r"^==\d+== ?", "", line)
+        if body.strip() == "":
+            if cur:
+                records.append(cur)
+            cur = []
+        else:
+            cur.append(body)
+    if cur:
+        records.append(cur)
+    bad = []
+    for rec in records:
+        head = rec[0]
+        if "definitely lost" in head and "loss record" in head:
+            if any(_OUR_FRAME.search(l) for l in rec):
+                bad.append("\n".join(rec))
+        elif _MEMORY_ERROR.search(head):
+            bad.append("\n".join(rec))
+    return bad
 
 
 class Simulator:
@@ -153,12 +207,50 @@ LoadPlugin hss_imgstats
 """
 
 
+def unlimited_budgets(block):
+    """Lifts the default RateLimit (5 calls/min per account and per poller)
+    for tests that poll every second; a block that sets RateLimit itself
+    (at that level) keeps it."""
+    import re
+    lines = block.splitlines(keepends=True)
+    out = []
+    depth = 0
+    plugin_level_set = False
+    for i, line in enumerate(lines):
+        stripped = line.strip()
+        if depth == 0 and stripped.lower().startswith("ratelimit"):
+            plugin_level_set = True
+        out.append(line)
+        if re.match(r"<Account\b", stripped):
+            # Scan this account's own lines for a RateLimit.
+            own = False
+            d = 0
+            for later in lines[i + 1:]:
+                t = later.strip()
+                if t.startswith("</Account"):
+                    break
+                if t.startswith("<Project"):
+                    d += 1
+                elif t.startswith("</Project"):
+                    d -= 1
+                elif d == 0 and t.lower().startswith("ratelimit"):
+                    own = True
+            if not own:
+                out.append("    RateLimit 100000 1\n")
+        if stripped.startswith("<") and not stripped.startswith("</"):
+            depth += 1
+        elif stripped.startswith("</"):
+            depth -= 1
+    text = "".join(out)
+    return text if plugin_level_set else "  RateLimit 100000 1\n" + text
+
+
 class Collectd:
     """A collectd instance with the module under test, csv and write_log."""
 
     def __init__(self, workdir, plugin_block, interval=1, hostname="testhost",
                  loglevel="info", extra="", stock=("csv", "logfile", "write_log"),
-                 plugindir=None):
+                 plugindir=None, unlimited=True):
         self.dir = tempfile.mkdtemp(prefix="collectd-", dir=workdir)
         if plugindir is not None:
             self.plugindir = plugindir  # e.g. the system's, for an installed package
@@ -177,15 +269,22 @@ class Collectd:
                 hostname=hostname, interval=interval, basedir=self.dir,
                 plugindir=self.plugindir, typesdb=TYPES_DB, loglevel=loglevel,
                 logfile=self.logfile, csvdir=self.csvdir, extra=extra,
-                plugin_block=plugin_block))
+                plugin_block=unlimited_budgets(plugin_block) if unlimited else plugin_block))
         self.proc = None
         self.output = None
 
     def start(self):
         self.out_path = os.path.join(self.dir, "stdout.log")
         self.out = open(self.out_path, "w")
-        self.proc = subprocess.Popen([COLLECTD, "-f", "-C", self.conf],
-                                     stdout=self.out, stderr=subprocess.STDOUT)
+        cmd = [COLLECTD, "-f", "-C", self.conf]
+        self.valgrind_log = None
+        if VALGRIND:
+            self.valgrind_log = os.path.join(self.dir, "valgrind.log")
+            cmd = ["valgrind", "--error-exitcode=99", "--leak-check=full",
+                   "--errors-for-leak-kinds=definite", "--show-leak-kinds=definite",
+                   "--trace-children=no", "--num-callers=30",
+                   f"--log-file={self.valgrind_log}"] + cmd
+        self.proc = subprocess.Popen(cmd, stdout=self.out, stderr=subprocess.STDOUT)
         return self
 
     def test_run(self, timeout=60):
@@ -195,9 +294,13 @@ class Collectd:
         return res.returncode, res.stdout + res.stderr + self.log()
 
     def stop(self, timeout=15):
-        """SIGTERM; returns the seconds collectd took to exit."""
+        """SIGTERM; returns the seconds collectd took to exit. Under valgrind
+        it waits up to 60 s, then raises ValgrindError on what valgrind found
+        (once per instance)."""
         if self.proc is None:
             return 0.0
+        if VALGRIND:
+            timeout = max(timeout, 60)
         t0 = time.monotonic()
         if self.proc.poll() is None:
             self.proc.send_signal(signal.SIGTERM)
@@ -207,8 +310,30 @@ class Collectd:
                 self.proc.kill()
                 self.proc.wait()
                 raise AssertionError(f"collectd did not stop within {timeout} s")
+        took = time.monotonic() - t0
         self.out.close()
-        return time.monotonic() - t0
+        self.check_valgrind()
+        return took
+
+    def check_valgrind(self):
+        """Raises ValgrindError if valgrind.log holds a problem (see
+        valgrind_problems); does nothing without valgrind or the second time."""
+        if not self.valgrind_log or getattr(self, "valgrind_checked", False):
+            return
+        self.valgrind_checked = True
+        try:
+            with open(self.valgrind_log, errors="replace") as f:
+                text = f.read()
+        except OSError as e:
+            raise ValgrindError(f"no valgrind log: {e}")
+        if "ERROR SUMMARY:" not in text:
+            raise ValgrindError(f"valgrind did not finish its report ({self.valgrind_log}):\n"
+                                + text[-3000:])
+        problems = valgrind_problems(text)
+        if problems:
+            excerpt = "\n\n".join(problems[:5])
+            raise ValgrindError(f"valgrind found {len(problems)} problem(s) in "
+                                f"{self.valgrind_log}:\n{excerpt[:8000]}")
 
     def alive(self):
         return self.proc is not None and self.proc.poll() is None
@@ -240,15 +365,43 @@ class Collectd:
                     rows.append((float(t), float(v)))
         return rows
 
-    def series(self, plugin_instance, host="testhost"):
-        """Set of 'type-type_instance' the csv plugin wrote for a project."""
+    def series(self, plugin_instance, host="testhost", self_metrics=False):
+        """Set of 'type-type_instance' the csv plugin wrote for a project;
+        without self_metrics, the plugin's own SELF_SERIES are left out (so
+        this is the set of statistics series)."""
         d = os.path.join(self.csvdir, host, f"hss_imgstats-{plugin_instance}")
         if not os.path.isdir(d):
             return set()
-        return {name.rsplit("-", 3)[0] for name in os.listdir(d)}
+        names = {name.rsplit("-", 3)[0] for name in os.listdir(d)}
+        return names if self_metrics else names - SELF_SERIES
 
-    def written_values(self):
-        """Value lists as logged by write_log (JSON), hss_imgstats only."""
+    def notifications(self):
+        """Notifications as the logfile plugin printed them, in order:
+        [{"severity", "host", "plugin", "plugin_instance", "type",
+        "type_instance", "message"}], hss_imgstats only."""
+        out = []
+        keys = ("host", "plugin", "plugin_instance", "type", "type_instance", "message")
+        for line in self.log().splitlines():
+            i = line.find("Notification: severity = ")
+            if i < 0:
+                continue
+            rest = line[i + len("Notification: severity = "):]
+            n = {"severity": rest.split(",", 1)[0]}
+            # "message" is last and may hold ", " itself: split on the known keys.
+            for k, nxt in zip(keys, keys[1:] + (None,)):
+                start = rest.find(f", {k} = ")
+                if start < 0:
+                    continue
+                start += len(f", {k} = ")
+                end = rest.find(f", {nxt} = ", start) if nxt else -1
+                n[k] = rest[start:end] if end >= 0 else rest[start:]
+            if n.get("plugin") == "hss_imgstats":
+                out.append(n)
+        return out
+
+    def written_values(self, self_metrics=False):
+        """Value lists as logged by write_log (JSON), hss_imgstats only;
+        without self_metrics, the plugin's own SELF_SERIES are left out."""
         out = []
         for line in self.log().splitlines():
             i = line.find('[{"values"')
@@ -256,8 +409,12 @@ class Collectd:
                 continue
             try:
                 for vl in json.loads(line[i:]):
-                    if vl.get("plugin") == "hss_imgstats":
-                        out.append(vl)
+                    if vl.get("plugin") != "hss_imgstats":
+                        continue
+                    if not self_metrics and \
+                            f'{vl.get("type")}-{vl.get("type_instance")}' in SELF_SERIES:
+                        continue
+                    out.append(vl)
             except ValueError:
                 continue
         return out
@@ -289,11 +446,16 @@ class IntegrationCase(unittest.TestCase):
         self.instances = []
 
     def tearDown(self):
+        found = None
         for c in self.instances:
             try:
                 c.stop()
+            except ValgrindError as e:
+                found = found or e
             except AssertionError:
                 pass
+        if found is not None:
+            raise found  # a memory problem fails the test even if it passed
 
     def collectd(self, plugin_block, **kw):
         c = Collectd(self.workdir, plugin_block, **kw)

@@ -5,7 +5,7 @@ import time
 import unittest
 
 from harness import IntegrationCase, wait_for
-from test_core import ALL_SERIES
+from test_core import ALL_SERIES, stats_series
 
 AK = "AKPERMANENT0000000001"
 SK = "SKpermanent-s3cret-key-0000000000000001"
@@ -28,7 +28,7 @@ class AkSkTest(IntegrationCase):
 
     def wait_series(self, c, project, n=1, timeout=15):
         return wait_for(lambda: len(c.csv_values(project, "count", "total-local")) >= n
-                        and c.series(project) == ALL_SERIES,
+                        and stats_series(c, project) == ALL_SERIES,
                         timeout, what=f"{n} full polls of {project}")
 
     def test_permanent_aksk_every_value(self):
@@ -121,7 +121,7 @@ class AkSkTest(IntegrationCase):
         time.sleep(5)
         c.stop()
         self.assertLessEqual(len(self.sim.requests(route="metadata")), 2, "tight retry loop")
-        self.assertEqual(c.series("mf"), set())
+        self.assertEqual(stats_series(c, "mf"), set())
         self.assertIn("metadata request to", c.log())
         self.assertIn("HTTP 500", c.log())
 
@@ -131,7 +131,7 @@ class AkSkTest(IntegrationCase):
         c = self.collectd(block).start()
         wait_for(lambda: "HTTP 401" in c.log(), 10, what="the 401")
         c.stop()
-        self.assertEqual(c.series("wrong"), set())
+        self.assertEqual(stats_series(c, "wrong"), set())
         line = next(l for l in c.log().splitlines() if 'project "wrong"' in l and "HTTP 401" in l)
         self.assertIn("APIGW.0301", line)
         self.assertIn("verify aksk signature fail", line)
