@@ -70,6 +70,37 @@ static void plan_rates(hss_sched_t *s, double *rate, double *want) {
   hss_fair_rates(want, n, budget_rate(&s->window, s->limited), rate);
 }
 
+/* True when budget w, shared by n entries whose planned rates sum to used,
+ * is loose enough for all of them to poll together in rounds: at most half
+ * its calls per round and at most half its rate. Then rounds can never
+ * fill a window; otherwise starts are spread evenly. */
+static bool rounds_fit(const hss_window_t *w, bool limited, size_t n,
+                       double used) {
+  return !limited || ((double)n <= (double)w->calls / 2 &&
+                      used <= 0.5 * budget_rate(w, limited));
+}
+
+/* True when every budget lets the entries poll together in rounds. */
+static bool rounds_fit_all(const hss_sched_t *s, const double *rate) {
+  double total = 0;
+  for (size_t i = 0; i < s->entries_num; i++)
+    total += rate[i];
+  if (!rounds_fit(&s->window, s->limited, s->entries_num, total))
+    return false;
+  for (size_t g = 0; g < s->groups_num; g++) {
+    size_t n = 0;
+    double used = 0;
+    for (size_t i = 0; i < s->entries_num; i++)
+      if (s->entries[i].group == g) {
+        n++;
+        used += rate[i];
+      }
+    if (!rounds_fit(&s->groups[g].window, s->groups[g].limited, n, used))
+      return false;
+  }
+  return true;
+}
+
 /* Sets a window for a budget; an unlimited budget gets a 1-slot dummy. */
 static int window_for(hss_window_t *w, bool *limited, hss_budget_t b) {
   *limited = b.calls > 0 && b.seconds > 0;
@@ -98,15 +129,17 @@ int hss_sched_init(hss_sched_t *s, const hss_sched_input_t *in, size_t n,
     s->entries[i].min_interval = in[i].min_interval;
   }
   plan_rates(s, rate, scratch);
-  /* Spread first polls: the k-th entry starts k / total_rate after now,
-   * folded into its own interval. */
+  /* Loose budgets: everyone polls at once, in rounds. Tight ones: the k-th
+   * entry starts k / total_rate after now (folded into its own interval),
+   * so calls are evenly spaced. */
+  bool together = rounds_fit_all(s, rate);
   double total = 0;
   for (size_t i = 0; i < n; i++)
     total += rate[i];
   for (size_t i = 0; i < n; i++) {
     hss_sched_entry_t *e = &s->entries[i];
     e->interval = fmax(e->min_interval, 1.0 / rate[i]);
-    double offset = total > 0 ? (double)i / total : 0;
+    double offset = !together && total > 0 ? (double)i / total : 0;
     e->next_due = now + fmod(offset, e->interval);
   }
   status = 0;

@@ -4,7 +4,9 @@
  * (account) and one per poller (the gateway's per-source-IP limit). At
  * start-up the scheduler plans each project's effective interval: as
  * often as both budgets allow, shared fairly, but never more often than the
- * project's own Interval. Start times are spread evenly. At run time
+ * project's own Interval. When a budget is tight, start times are spread
+ * evenly; when all budgets are loose, projects poll together in rounds
+ * (as fast as possible, concurrently). At run time
  * sliding windows guarantee that no budget is ever exceeded, whatever the
  * plan, and a 429 pauses the account (Retry-After, or exponential back-off
  * with jitter). Pure: every call takes the current monotonic time. */

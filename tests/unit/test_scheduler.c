@@ -183,6 +183,24 @@ START_TEST(test_budgets_per_account) {
 }
 END_TEST
 
+/* Loose budgets: every project polls at once (a round); tight: spread. */
+START_TEST(test_rounds_when_loose) {
+  hss_sched_input_t in[] = {{0, 10}, {0, 10}, {1, 10}};
+  hss_budget_t loose[] = {{100, 1}, {100, 1}};
+  hss_sched_t s;
+  ck_assert_int_eq(
+      hss_sched_init(&s, in, 3, loose, 2, (hss_budget_t){100, 1}, 50), 0);
+  for (int i = 0; i < 3; i++)
+    ck_assert_double_eq_tol(s.entries[i].next_due, 50, EPS);
+  hss_sched_free(&s);
+  hss_budget_t tight[] = {{3, 10}, {100, 1}};
+  ck_assert_int_eq(
+      hss_sched_init(&s, in, 3, tight, 2, (hss_budget_t){100, 1}, 50), 0);
+  ck_assert(s.entries[1].next_due > 50 + 1);
+  hss_sched_free(&s);
+}
+END_TEST
+
 /* Even a start nobody planned (a retry) cannot exceed a window. */
 START_TEST(test_try_extra_respects_window) {
   hss_sched_input_t in[] = {{0, 1}};
@@ -332,6 +350,7 @@ static Suite *scheduler_suite(void) {
   tcase_add_test(plan, test_account_budget_even_spacing);
   tcase_add_test(plan, test_poller_budget_across_accounts);
   tcase_add_test(plan, test_budgets_per_account);
+  tcase_add_test(plan, test_rounds_when_loose);
   tcase_add_test(plan, test_try_extra_respects_window);
   tcase_add_test(plan, test_late_start_no_burst);
   tcase_add_test(plan, test_throttle_backoff);
