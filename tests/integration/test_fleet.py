@@ -1,0 +1,139 @@
+"""Fleet behaviour in the real collectd: rate budgets against a simulator
+that enforces them, 429 back-off, concurrency that a hung account cannot
+block, and sharding one config across several pollers."""
+
+import hashlib
+import time
+import unittest
+
+from harness import IntegrationCase, wait_for
+from test_core import stats_series
+
+
+def rendezvous_owner(key, pollers):
+    """Independent re-implementation of the plugin's shard rule."""
+    def weight(p):
+        return int.from_bytes(hashlib.sha256(p.encode() + b"\0" + key.encode()).digest()[:8], "big")
+    return max(sorted(pollers), key=weight)
+
+
+class BudgetTest(IntegrationCase):
+    # The simulator throttles at 5 calls per 2 s, per user and per source IP.
+    sim_args = ("--rate-limit", "5:2")
+
+    def projects(self, n, prefix):
+        return "".join(self.project(f"{prefix}{i}", f"p-{prefix}{i}") for i in range(n))
+
+    def test_budget_respected_no_429_every_project_polled(self):
+        block = ("  RateLimit 5 2\n" +
+                 self.token_account("prod", self.projects(4, "b"), extra="    RateLimit 5 2\n"))
+        c = self.collectd(block, unlimited=False).start()
+        time.sleep(10)
+        c.stop()
+        hss = self.sim.requests(route="hss")
+        self.assertEqual([r for r in hss if r["status"] == 429], [], "the budget was exceeded")
+        for i in range(4):
+            polled = [r for r in hss if r["project_id"] == f"p-b{i}" and r["status"] == 200]
+            self.assertGreaterEqual(len(polled), 3, f"project b{i} starved")
+        # 4 projects wanting 1 s, 5 calls per 2 s (+ margin): about 2.5 s each.
+        log = c.log()
+        self.assertIn('project "b0" (account "prod"): the rate budget', log)
+        self.assertIn("not every 1 s as configured", log)
+        # Calls are spread, not bursty: no two within 0.2 s.
+        times = sorted(r["ts"] for r in hss)
+        self.assertGreater(min(b - a for a, b in zip(times, times[1:])), 0.2)
+
+    def test_429_backs_off_and_recovers(self):
+        # Misconfigured: the plugin believes it may call 50 times a second.
+        block = ("  RateLimit 50 1\n" +
+                 self.token_account("prod", self.projects(3, "t"), extra="    RateLimit 50 1\n"))
+        c = self.collectd(block, unlimited=False).start()
+        time.sleep(8)
+        c.stop()
+        hss = self.sim.requests(route="hss")
+        throttled = [r for r in hss if r["status"] == 429]
+        ok = [r for r in hss if r["status"] == 200]
+        self.assertTrue(throttled, "the simulator should have throttled")
+        self.assertLessEqual(len(throttled), 8, f"{len(throttled)} throttled calls: no back-off")
+        self.assertGreaterEqual(len(ok), 10, "polling did not recover after the pauses")
+        log = c.log()
+        self.assertIn("HTTP 429 (throttled), Retry-After", log)
+        self.assertIn('account "prod" pauses for', log)
+        self.assertIn("APIGW.0308", log)
+        self.assertTrue(c.csv_values("t0", "count", "total-local"))
+
+
+class ConcurrencyTest(IntegrationCase):
+
+    def test_hung_account_does_not_stop_another(self):
+        self.sim.set_project("p-hung", fault="hang")
+        block = (self.token_account("dead", self.project("hung", "p-hung"), extra="    Timeout 900\n") +
+                 self.token_account("live", self.project("live", "p-live")))
+        c = self.collectd(block).start()
+        wait_for(lambda: len(c.csv_values("live", "count", "total-local")) >= 6, 15,
+                 what="six polls of the live account")
+        c.stop()
+        times = [t for t, _ in c.csv_values("live", "count", "total-local")]
+        gaps = [b - a for a, b in zip(times, times[1:])]
+        self.assertLess(max(gaps), 1.6, f"the live account was delayed: {gaps}")
+        self.assertEqual(stats_series(c, "hung"), set())
+        self.assertIn('project "hung" (account "dead"): GET', c.log())
+        self.assertIn("timed out", c.log())
+
+    def test_concurrent_round(self):
+        # 12 projects with 300 ms latency each: one round takes ~one latency.
+        for i in range(12):
+            self.sim.set_project(f"p-c{i}", delay_ms=300)
+        block = self.token_account("many", "".join(self.project(f"c{i}", f"p-c{i}", "      Interval 30\n")
+                                                   for i in range(12)),
+                                   extra="    Timeout 5000\n")
+        c = self.collectd("  MaxConcurrency 16\n" + block).start()
+        wait_for(lambda: all(c.csv_values(f"c{i}", "count", "total-local") for i in range(12)), 15,
+                 what="a first poll of every project")
+        c.stop()
+        hss = self.sim.requests(route="hss")
+        starts = [r["ts"] for r in hss]
+        self.assertLess(max(starts) - min(starts), 0.25, "the round was not concurrent")
+
+
+class ShardingTest(IntegrationCase):
+
+    def test_three_pollers_disjoint_and_complete(self):
+        names = [f"proj{i:02d}" for i in range(12)]
+        pollers = ["host-a", "host-b", "host-c"]
+        projects = "".join(self.project(n, f"p-{n}", '      Host "hss"\n') for n in names)
+        block_for = lambda me: (f'  Pollers "host-a" "host-b" "host-c"\n  PollerName "{me}"\n' +
+                                self.token_account("fleet", projects))
+        instances = {me: self.collectd(block_for(me), hostname=me).start() for me in pollers}
+        for me, c in instances.items():
+            wait_for(lambda c=c: "owns" in c.log(), 10, what=f"{me} start-up")
+        time.sleep(3)
+        owned = {}
+        for me, c in instances.items():
+            c.stop()
+            owned[me] = {n for n in names if stats_series(c, n, host="hss")}
+        for a in pollers:
+            for b in pollers:
+                if a < b:
+                    self.assertEqual(owned[a] & owned[b], set(), f"{a} and {b} both poll")
+        self.assertEqual(set().union(*owned.values()), set(names), "a project nobody polls")
+        for me in pollers:
+            self.assertEqual(owned[me], {n for n in names if rendezvous_owner(n, pollers) == me})
+            self.assertIn(f'poller "{me}" owns {len(owned[me])} of 12 projects', instances[me].log())
+        # Each project was polled by exactly one host, as the simulator saw it.
+        seen = {r["project_id"] for r in self.sim.requests(route="hss")}
+        self.assertEqual(seen, {f"p-{n}" for n in names})
+
+    def test_poller_not_listed_polls_nothing(self):
+        block = ('  Pollers "host-a" "host-b"\n  PollerName "host-z"\n' +
+                 self.token_account("fleet", self.project("x", "p-x")))
+        c = self.collectd(block).start()
+        wait_for(lambda: "owns 0 of 1 projects" in c.log(), 10, what="start-up")
+        time.sleep(1.5)
+        c.stop()
+        self.assertIn('this poller\'s name "host-z" is not in Pollers', c.log())
+        self.assertEqual(self.sim.requests(route="hss"), [])
+
+
+if __name__ == "__main__":
+    unittest.main()
