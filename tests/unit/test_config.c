@@ -1502,6 +1502,77 @@ START_TEST(test_free_twice) {
 }
 END_TEST
 
+/* ---- plugin-level options: budgets, concurrency, fleet ------------------------ */
+
+START_TEST(test_budget_defaults) {
+  prod_web(NULL);
+  parse_ok();
+  ck_assert_uint_eq(cfg.rate_calls, 5);
+  ck_assert_double_eq_tol(cfg.rate_seconds, 60, 1e-9);
+  ck_assert_uint_eq(cfg.max_concurrency, 8);
+  ck_assert_uint_eq(account("prod")->rate_calls, 5);
+  ck_assert_double_eq_tol(account("prod")->rate_seconds, 60, 1e-9);
+  ck_assert_uint_eq(cfg.pollers_num, 0);
+  ck_assert_ptr_null(cfg.poller_name);
+}
+END_TEST
+
+START_TEST(test_budget_and_fleet_options) {
+  oci_add_raw(root, "RateLimit", 2, oci_vnum(10), oci_vnum(2.5));
+  oci_add_num(root, "MaxConcurrency", 32);
+  oci_add_raw(root, "Pollers", 3, oci_vstr("host-a"), oci_vstr("host-b"),
+              oci_vstr("host-c"));
+  oci_add_str(root, "PollerName", "host-b");
+  oconfig_item_t *acc = prod_web(NULL);
+  oci_add_raw(acc, "RateLimit", 2, oci_vnum(3), oci_vnum(30));
+  parse_ok();
+  ck_assert_uint_eq(cfg.rate_calls, 10);
+  ck_assert_double_eq_tol(cfg.rate_seconds, 2.5, 1e-9);
+  ck_assert_uint_eq(cfg.max_concurrency, 32);
+  ck_assert_uint_eq(cfg.pollers_num, 3);
+  ck_assert_str_eq(cfg.pollers[2], "host-c");
+  ck_assert_str_eq(cfg.poller_name, "host-b");
+  ck_assert_uint_eq(account("prod")->rate_calls, 3);
+  ck_assert_double_eq_tol(account("prod")->rate_seconds, 30, 1e-9);
+}
+END_TEST
+
+START_TEST(test_budget_errors) {
+  oci_add_raw(root, "RateLimit", 1, oci_vnum(5));
+  oci_add_num(root, "MaxConcurrency", 0);
+  oci_add_raw(root, "Pollers", 2, oci_vstr("a"), oci_vstr("a"));
+  oconfig_item_t *acc = prod_web(NULL);
+  oci_add_raw(acc, "RateLimit", 2, oci_vnum(2.5), oci_vnum(60));
+  oconfig_item_t *b = token_account("other");
+  add_project(b, "w2", "p2");
+  oci_add_raw(b, "RateLimit", 2, oci_vnum(5), oci_vnum(0));
+  parse_fails();
+  ck_assert(unit_log_has(LOG_ERR, "<Plugin hss_imgstats>", "\"RateLimit\"",
+                         "two numbers", NULL));
+  ck_assert(unit_log_has(LOG_ERR, "<Plugin hss_imgstats>",
+                         "\"MaxConcurrency\"", NULL));
+  ck_assert(unit_log_has(LOG_ERR, "\"Pollers\"", "\"a\" is listed twice",
+                         NULL));
+  ck_assert(unit_log_has(LOG_ERR, "Account \"prod\"", "\"RateLimit\"",
+                         NULL));
+  ck_assert(unit_log_has(LOG_ERR, "Account \"other\"", "\"RateLimit\"",
+                         NULL));
+}
+END_TEST
+
+START_TEST(test_fleet_option_errors) {
+  oci_add_raw(root, "Pollers", 0);
+  oci_add_raw(root, "PollerName", 1, oci_vnum(3));
+  oci_add_raw(root, "RateLimit", 2, oci_vnum(5), oci_vnum(60));
+  oci_add_raw(root, "RateLimit", 2, oci_vnum(6), oci_vnum(60));
+  prod_web(NULL);
+  parse_fails();
+  ck_assert(unit_log_has(LOG_ERR, "\"Pollers\"", "poller names", NULL));
+  ck_assert(unit_log_has(LOG_ERR, "\"PollerName\"", "string", NULL));
+  ck_assert(unit_log_has(LOG_ERR, "\"RateLimit\"", "more than once", NULL));
+}
+END_TEST
+
 /* ---- the suite ---------------------------------------------------------------- */
 
 /* A test case with the fixture (which checks the log for secrets). */
@@ -1618,6 +1689,13 @@ static Suite *config_suite(void) {
   tcase_add_test(values, test_option_given_twice);
   tcase_add_test(values, test_token_given_twice);
   suite_add_tcase(s, values);
+
+  TCase *fleet = config_tcase("fleet");
+  tcase_add_test(fleet, test_budget_defaults);
+  tcase_add_test(fleet, test_budget_and_fleet_options);
+  tcase_add_test(fleet, test_budget_errors);
+  tcase_add_test(fleet, test_fleet_option_errors);
+  suite_add_tcase(s, fleet);
 
   TCase *warn = config_tcase("warnings");
   tcase_add_test(warn, test_unknown_region_warns);
