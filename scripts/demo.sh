@@ -69,7 +69,11 @@ LoadPlugin csv
 
 LoadPlugin hss_imgstats
 <Plugin hss_imgstats>
+  # The simulator does not throttle, so the demo lifts the default budgets
+  # (5 calls per 60 s, as real HSS enforces) to poll every 5 s.
+  RateLimit 100 60
   <Account "static-token">
+    RateLimit 100 60
     Endpoint "https://127.0.0.1:$https"
     CACert "$run/certs/ca.pem"
     TokenFile "$run/hss.token"
@@ -90,6 +94,7 @@ LoadPlugin hss_imgstats
     Domain "demo-account"
     User "monitor"
     PasswordFile "$run/hss.password"
+    RateLimit 100 60
     Timeout 4000
     <Project "batch">
       ProjectId "fedcba9876543210fedcba9876543210"
