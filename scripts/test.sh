@@ -47,6 +47,18 @@ for src in tests/unit/test_*.c; do
   failed=$((failed + f))
 done
 
+# --- the unit tests again under ASan + UBSan ------------------------------
+while IFS= read -r line; do
+  echo "$line"
+  case "$line" in
+  sanitize*": "*" passed, "*" failed")
+    set -- $(echo "${line#*: }" | tr -dc '0-9 ')
+    passed=$((passed + $1))
+    failed=$((failed + $2))
+    ;;
+  esac
+done < <(bash scripts/sanitize.sh 2>&1)
+
 # --- simulator self-test and integration tests (Python unittest) --------
 out=$(/usr/bin/python3 tests/integration/run.py "$root" 2>&1)
 echo "$out" | grep -v '^RESULT '
