@@ -337,12 +337,9 @@ static void auth_done(hss_poller_t *p, job_t *job, hss_xfer_t *x) {
              job->iam_url, what);
     status = HSS_POLL_TRANSPORT;
   } else if (x->status != 201 && x->status != 200) {
-    note_http_error(job, x);
-    snprintf(cause, sizeof(cause),
-             "IAM token request to %s: HTTP %ld%s%s%s%s%s", job->iam_url,
-             x->status, r->api.code[0] ? ", error_code " : "", r->api.code,
-             r->api.message[0] ? ", \"" : "", r->api.message,
-             r->api.message[0] ? "\"" : "");
+    note_http_error(job, x); /* the log line shows its error_code/msg */
+    snprintf(cause, sizeof(cause), "IAM token request to %s: HTTP %ld",
+             job->iam_url, x->status);
   } else if (x->subject_token == NULL || x->subject_token[0] == '\0') {
     snprintf(cause, sizeof(cause),
              "IAM token request to %s: HTTP %ld without X-Subject-Token",

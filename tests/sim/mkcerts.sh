@@ -15,6 +15,7 @@
 set -euo pipefail
 
 dir=${1:?usage: mkcerts.sh DIR}
+mkdir -p "$dir" && dir=$(cd "$dir" && pwd) # absolute: the script changes directory
 mkdir -p "$dir"
 
 outputs=(ca.pem ca.key server.pem server.key other-ca.pem untrusted.pem untrusted.key
