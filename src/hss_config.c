@@ -470,13 +470,13 @@ static int account_credentials(hss_account_t *a, const char *where,
   const char *names[4];
   size_t n = credential_methods(o, kinds, names);
   int errors = 0;
-  errors += exclusive(where, "Token", o->token, "TokenFile", o->token_file);
+  errors += exclusive(where, "Token", o->token, "TokenFile", o->token_file) != 0;
   errors += exclusive(where, "Password", o->password, "PasswordFile",
-                      o->password_file);
+                      o->password_file) != 0;
   errors += exclusive(where, "SecretKey", o->secret_key, "SecretKeyFile",
-                      o->secret_key_file);
+                      o->secret_key_file) != 0;
   errors += exclusive(where, "SecurityToken", o->security_token,
-                      "SecurityTokenFile", o->security_token_file);
+                      "SecurityTokenFile", o->security_token_file) != 0;
   if (o->metadata_url != NULL && !o->metadata) {
     hss_log(LOG_ERR, "%s: option \"MetadataURL\" needs "
                      "\"MetadataCredentials true\".",

@@ -1504,6 +1504,19 @@ END_TEST
 
 /* ---- plugin-level options: budgets, concurrency, fleet ------------------------ */
 
+/* Regression (found by fuzz_config): two errors of different kinds in one
+ * account must not cancel out into an accepted config. */
+START_TEST(test_errors_do_not_cancel) {
+  oconfig_item_t *acc = prod_web(NULL);
+  oci_add_str(acc, "TokenFile", secret_file("t", TOKEN_IN_FILE, 0600));
+  oci_add_str(acc, "MetadataURL", "http://127.0.0.1:1/x");
+  parse_fails();
+  ck_assert(unit_log_has(LOG_ERR, "\"Token\"", "\"TokenFile\"", "exclusive",
+                         NULL));
+  ck_assert(unit_log_has(LOG_ERR, "\"MetadataURL\"", NULL));
+}
+END_TEST
+
 START_TEST(test_budget_defaults) {
   prod_web(NULL);
   parse_ok();
@@ -1691,6 +1704,7 @@ static Suite *config_suite(void) {
   suite_add_tcase(s, values);
 
   TCase *fleet = config_tcase("fleet");
+  tcase_add_test(fleet, test_errors_do_not_cancel);
   tcase_add_test(fleet, test_budget_defaults);
   tcase_add_test(fleet, test_budget_and_fleet_options);
   tcase_add_test(fleet, test_budget_errors);
