@@ -584,7 +584,7 @@ static long start_due(hss_poller_t *p, bool once) {
       continue;
     }
     if (p->active >= p->max_active)
-      continue; /* curl_multi_poll wakes us when a transfer ends */
+      continue; /* the loop starts it as soon as a transfer ends */
     if (!once)
       hss_sched_start(&p->sched, job->slot, now);
     start_poll(p, job);
@@ -609,6 +609,11 @@ static void run_loop(hss_poller_t *p, bool once) {
     collect_done(p);
     if (once && all_polled_once(p))
       break;
+    /* Transfers that just ended freed slots: start the jobs that waited for
+     * one now, rather than after the next wake-up. */
+    long again_ms = start_due(p, once);
+    if (again_ms < wait_ms)
+      wait_ms = again_ms;
     if (once)
       wait_ms = 50;
     curl_multi_poll(p->multi, NULL, 0, (int)wait_ms, NULL);
