@@ -153,6 +153,21 @@ const char *hss_field_state_name(hss_field_state_t state) {
   return "unknown";
 }
 
+/* Cuts a UTF-8 sequence that truncation left incomplete at the end of the
+ * n bytes of dst, so a log line stays valid UTF-8. */
+static void drop_partial_utf8(char *dst, size_t n) {
+  size_t start = n;
+  while (start > 0 && start + 4 > n &&
+         ((unsigned char)dst[start - 1] & 0xC0) == 0x80)
+    start--; /* continuation bytes */
+  if (start == 0)
+    return;
+  unsigned char lead = (unsigned char)dst[start - 1];
+  size_t need = lead >= 0xF0 ? 4 : lead >= 0xE0 ? 3 : lead >= 0xC0 ? 2 : 1;
+  if (lead >= 0xC0 && (n - (start - 1)) < need)
+    dst[start - 1] = '\0';
+}
+
 void hss_sanitize_copy(char *dst, size_t dstlen, const char *src,
                        size_t srclen) {
   if (dstlen == 0)
@@ -165,6 +180,8 @@ void hss_sanitize_copy(char *dst, size_t dstlen, const char *src,
     dst[n++] = (c < 0x20 || c == 0x7f) ? '?' : (char)c;
   }
   dst[n] = '\0';
+  if (src != NULL && n < srclen && src[n] != '\0')
+    drop_partial_utf8(dst, n);
 }
 
 /* Copies a string member (or a number, printed) into dst, sanitised. */

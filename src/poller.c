@@ -498,6 +498,9 @@ static void stats_done(hss_poller_t *p, job_t *job, hss_xfer_t *x) {
   if (x->result != CURLE_OK) {
     char what[512];
     hss_xfer_describe(x, what, sizeof(what));
+    /* Headers may have come before the failure: keep the request id. */
+    r->http_status = x->status;
+    snprintf(r->request_id, sizeof(r->request_id), "%s", x->request_id);
     fail_poll(p, job, HSS_POLL_TRANSPORT, "GET %s: %s", job->stats_url, what);
     return;
   }

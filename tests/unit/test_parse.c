@@ -548,6 +548,21 @@ END_TEST
 
 /* ---- the sanitiser ------------------------------------------------------ */
 
+/* Truncation never leaves half a UTF-8 character at the end. */
+START_TEST(test_sanitize_utf8_cut) {
+  const char *src = "ab\xe6\x9d\x83\xe6\x9d\x83"; /* "ab" + two 3-byte chars */
+  char dst[8];
+  hss_sanitize_copy(dst, 5, src, strlen(src)); /* room for 4 bytes */
+  ck_assert_str_eq(dst, "ab");
+  hss_sanitize_copy(dst, 6, src, strlen(src)); /* room for 5: one char fits */
+  ck_assert_str_eq(dst, "ab\xe6\x9d\x83");
+  hss_sanitize_copy(dst, 8, src, strlen(src)); /* 7 of 8: "ab" + 1 char */
+  ck_assert_str_eq(dst, "ab\xe6\x9d\x83");
+  hss_sanitize_copy(dst, 3, "abc", 3);
+  ck_assert_str_eq(dst, "ab");
+}
+END_TEST
+
 START_TEST(test_sanitize_copy) {
   char dst[8];
   hss_sanitize_copy(dst, sizeof(dst), "a\x01" "b\x1f\x7f" "c", 6);
@@ -690,6 +705,7 @@ static Suite *parse_suite(void) {
   tcase_add_test(errors, test_api_error_sanitised);
   tcase_add_test(errors, test_api_error_truncated);
   tcase_add_test(errors, test_sanitize_copy);
+  tcase_add_test(errors, test_sanitize_utf8_cut);
   suite_add_tcase(s, errors);
 
   TCase *times = tcase_create("times");
