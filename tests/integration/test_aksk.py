@@ -114,6 +114,29 @@ class AkSkTest(IntegrationCase):
         self.assertGreaterEqual(len(self.sim.requests(route="metadata")), 2)
         self.assertIn("obtained metadata credentials", c.log())
 
+    def test_metadata_401_refreshes_once_and_retries(self):
+        block = self.metadata_account("r401", self.project("r401", "p-r401"))
+        c = self.collectd(block).start()
+        self.wait_series(c, "r401", n=2)
+        # The gateway refuses the credentials once: the plugin must fetch them
+        # again at once and retry, losing no poll.
+        self.sim.set_project("p-r401", status=401, times=1,
+                             body={"error_code": "APIGW.0301", "error_msg": "security token invalid"})
+        refused_at = time.time()
+        wait_for(lambda: any(r["status"] == 401 for r in self.sim.requests(route="hss")), 10,
+                 what="the 401")
+        wait_for(lambda: [t for t, _ in c.csv_values("r401", "count", "total-local") if t > refused_at + 1],
+                 10, what="values after the 401")
+        c.stop()
+        meta = self.sim.requests(route="metadata")
+        self.assertEqual(len(meta), 2, "one fetch at start, one right after the 401")
+        hss = self.sim.requests(route="hss")
+        i401 = next(i for i, r in enumerate(hss) if r["status"] == 401)
+        self.assertEqual(hss[i401 + 1]["status"], 200, "the retry came right after the new fetch")
+        self.assertLess(hss[i401 + 1]["ts"] - hss[i401]["ts"], 0.8, "the retry was not immediate")
+        times = [t for t, _ in c.csv_values("r401", "count", "total-local")]
+        self.assertLess(max(b - a for a, b in zip(times, times[1:])), 1.9, "a poll was lost")
+
     def test_metadata_failure_backs_off(self):
         self.sim.control("POST", "metadata", {"status": 500})
         block = self.metadata_account("bad", self.project("mf", "p-mf"))

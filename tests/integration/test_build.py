@@ -107,7 +107,30 @@ class BuildTest(unittest.TestCase):
         rc, out = run(["make", f"-j{os.cpu_count() or 2}", "distcheck"], b, timeout=900)
         self.assertEqual(rc, 0, out[-4000:])
         self.assertIn("archives ready for distribution", out)
-        self.assertTrue(glob.glob(os.path.join(b, "hss_imgstats-*.tar.gz")))
+        tarballs = glob.glob(os.path.join(b, "hss_imgstats-*.tar.gz"))
+        self.assertEqual(len(tarballs), 1)
+        # The tarball builds the same module as the tree: same exported
+        # symbols, same sources compiled.
+        rc, out = run(["make", f"-j{os.cpu_count() or 2}"], b)
+        self.assertEqual(rc, 0, out)
+        x = self.build_dir("from-tarball")
+        rc, out = run(["tar", "xzf", tarballs[0], "-C", x], x)
+        self.assertEqual(rc, 0, out)
+        top = glob.glob(os.path.join(x, "hss_imgstats-*"))[0]
+        rc, out = run(["./configure", "-q"], top)
+        self.assertEqual(rc, 0, out)
+        rc, out = run(["make", f"-j{os.cpu_count() or 2}"], top)
+        self.assertEqual(rc, 0, out)
+
+        def exported(so):
+            res = subprocess.run(["nm", "-D", "--defined-only", so], capture_output=True, text=True)
+            return sorted(line.split()[-1] for line in res.stdout.splitlines())
+        tree_so = os.path.join(b, ".libs", "hss_imgstats.so")
+        dist_so = os.path.join(top, ".libs", "hss_imgstats.so")
+        self.assertEqual(exported(dist_so), exported(tree_so))
+        self.assertIn("module_register", exported(dist_so))
+        objs = lambda d: sorted(os.path.basename(f) for f in glob.glob(os.path.join(d, "src", "*.lo")))
+        self.assertEqual(objs(top), objs(b))
 
 
 if __name__ == "__main__":
