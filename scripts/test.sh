@@ -59,6 +59,17 @@ while IFS= read -r line; do
   esac
 done < <(bash scripts/sanitize.sh 2>&1)
 
+# --- fuzz targets (libFuzzer, clang) replay their committed corpus ------
+fuzz_out=$(bash scripts/fuzz.sh replay 2>&1)
+fuzz_status=$?
+echo "$fuzz_out" | grep -E '^fuzz ' || true
+fuzz_ok=$(echo "$fuzz_out" | grep -cE '^fuzz [a-z]+: replayed [0-9]+ inputs, ok$')
+passed=$((passed + fuzz_ok))
+if [ "$fuzz_status" -ne 0 ] || [ "$fuzz_ok" -lt 3 ]; then
+  echo "$fuzz_out" | tail -n 30
+  failed=$((failed + 1))
+fi
+
 # --- simulator self-test and integration tests (Python unittest) --------
 out=$(/usr/bin/python3 tests/integration/run.py "$root" 2>&1)
 echo "$out" | grep -v '^RESULT '
