@@ -14,6 +14,7 @@ import os
 import re
 import subprocess
 import sys
+import tempfile
 import time
 
 ROOT = sys.argv[1] if len(sys.argv) > 1 else os.path.dirname(os.path.dirname(
@@ -76,7 +77,8 @@ def main():
         while pending and len(running) < JOBS:
             label, d, m, extra = pending.pop(0)
             env = dict(os.environ, **extra)
-            log = open(os.path.join("/tmp", f"hss-run-{os.getpid()}-{len(running)}-{m}.log"), "w+")
+            log = tempfile.NamedTemporaryFile("w+", prefix=f"hss-run-{m}-", suffix=".log",
+                                              delete=False)
             proc = subprocess.Popen([PYTHON, "-m", "unittest", "-v", m], cwd=d, env=env,
                                     stdout=log, stderr=subprocess.STDOUT)
             running.append((label, proc, log, time.monotonic()))
