@@ -48,7 +48,10 @@
  *
  * Build and run: bash scripts/fuzz.sh build | replay | run config. */
 #include <ctype.h>
+#include <dirent.h>
+#include <errno.h>
 #include <fcntl.h>
+#include <signal.h>
 #include <math.h>
 #include <stdbool.h>
 #include <stdint.h>
@@ -113,12 +116,39 @@ static void write_file(int i, const char *content, size_t len, mode_t mode) {
   chmod(file_paths[i], mode);
 }
 
-static void remove_files(void) {
+static void remove_dir(const char *dir);
+static void remove_files(void) { remove_dir(tmpdir); }
+
+/* Removes the files of a temp dir of ours (f0..f9) and the dir. */
+static void remove_dir(const char *dir) {
+  char path[400];
   for (int i = 0; i < NFILES; i++) {
-    unlink(file_paths[i]);
-    rmdir(file_paths[i]);
+    snprintf(path, sizeof(path), "%s/f%d", dir, i);
+    unlink(path);
+    rmdir(path);
   }
-  rmdir(tmpdir);
+  rmdir(dir);
+}
+
+/* A crash ends the process without atexit handlers: remove the temp dirs
+ * that processes no longer running left behind (their pid is in the
+ * name). */
+static void remove_stale_dirs(const char *base) {
+  DIR *d = opendir(base);
+  if (d == NULL)
+    return;
+  struct dirent *e;
+  while ((e = readdir(d)) != NULL) {
+    long pid;
+    char rest[32];
+    if (sscanf(e->d_name, "hss_fuzz_config.%ld.%31s", &pid, rest) != 2 ||
+        pid <= 0 || kill((pid_t)pid, 0) == 0 || errno != ESRCH)
+      continue;
+    char dir[300];
+    snprintf(dir, sizeof(dir), "%s/%s", base, e->d_name);
+    remove_dir(dir);
+  }
+  closedir(d);
 }
 
 /* f0 missing; f1 a good secret; f2 empty; f3 a good secret readable by
@@ -126,8 +156,11 @@ static void remove_files(void) {
  * byte; f7 a NUL byte; f8 only white space; f9 a PEM-looking file. */
 static void make_files(void) {
   const char *base = getenv("TMPDIR");
-  snprintf(tmpdir, sizeof(tmpdir), "%s/hss_fuzz_config.XXXXXX",
-           base && base[0] ? base : "/tmp");
+  if (base == NULL || base[0] == '\0')
+    base = "/tmp";
+  remove_stale_dirs(base);
+  snprintf(tmpdir, sizeof(tmpdir), "%s/hss_fuzz_config.%ld.XXXXXX", base,
+           (long)getpid());
   if (mkdtemp(tmpdir) == NULL) {
     perror("fuzz_config: mkdtemp");
     abort();

@@ -134,6 +134,22 @@ static int check_temp_creds(const uint8_t *data, size_t size) {
   return rc;
 }
 
+/* True when s[0..n) is structurally valid UTF-8: every lead byte is
+ * followed by as many continuation bytes as it announces. */
+static bool utf8_whole(const unsigned char *s, size_t n) {
+  for (size_t i = 0; i < n;) {
+    unsigned char c = s[i];
+    size_t need = c < 0x80 ? 1 : c >= 0xF0 ? 4 : c >= 0xE0 ? 3 : c >= 0xC0 ? 2 : 0;
+    if (need == 0 || need > n - i)
+      return false;
+    for (size_t k = 1; k < need; k++)
+      if ((s[i + k] & 0xC0) != 0x80)
+        return false;
+    i += need;
+  }
+  return true;
+}
+
 /* hss_parse_utc_time on the text up to the first NUL (at most 64 bytes),
  * and hss_sanitize_copy into a buffer sized by the first byte. */
 static void check_text(const uint8_t *data, size_t size) {
@@ -170,6 +186,13 @@ static void check_text(const uint8_t *data, size_t size) {
     CHECK(len < dstlen);
     for (size_t i = 0; i < len; i++) /* a prefix of data, '?' for controls */
       CHECK(dst[i] == (char)data[i] || dst[i] == '?');
+    /* Truncation keeps UTF-8 whole: valid UTF-8 in, valid UTF-8 out, and
+     * at most one partial sequence (< 4 bytes) dropped. */
+    size_t srclen = strnlen((const char *)data, size);
+    if (utf8_whole(data, srclen)) {
+      CHECK(utf8_whole((const unsigned char *)dst, len));
+      CHECK(len == srclen || len + 4 > dstlen - 1);
+    }
   }
   CHECK((unsigned char)dst[dstlen] == FILL || dstlen == 0); /* no overrun */
 }

@@ -184,6 +184,9 @@ PluginDir "{plugindir}"
 TypesDB "{typesdb}"
 WriteQueueLimitHigh 100000
 WriteQueueLimitLow 100000
+# One write thread: csv appends of one series never race (two threads
+# creating the same new file could interleave its first lines).
+WriteThreads 1
 
 LoadPlugin logfile
 <Plugin logfile>
