@@ -46,23 +46,6 @@ static void url_parts_free(url_parts_t *p) {
   curl_free(p->query);
 }
 
-/* Appends "name: value" to *list; returns 0 or -1. */
-static int append(struct curl_slist **list, const char *name,
-                  const char *value) {
-  size_t len = strlen(name) + strlen(value) + 3;
-  char *line = malloc(len);
-  if (line == NULL)
-    return -1;
-  snprintf(line, len, "%s: %s", name, value);
-  struct curl_slist *grown = curl_slist_append(*list, line);
-  OPENSSL_cleanse(line, len);
-  free(line);
-  if (grown == NULL)
-    return -1;
-  *list = grown;
-  return 0;
-}
-
 struct curl_slist *hss_aksk_stats_headers(const char *url,
                                           const char *project_id,
                                           const char *access_key,
@@ -102,11 +85,11 @@ struct curl_slist *hss_aksk_stats_headers(const char *url,
     return NULL;
   }
   int failed = 0;
-  failed |= append(&list, "Accept", "application/json");
-  failed |= append(&list, "User-Agent", HSS_USER_AGENT);
+  failed |= hss_header_append(&list, "Accept", "application/json");
+  failed |= hss_header_append(&list, "User-Agent", HSS_USER_AGENT);
   for (size_t i = 0; i < req.headers_num; i++)
-    failed |= append(&list, signed_headers[i].name, signed_headers[i].value);
-  failed |= append(&list, "Authorization", auth);
+    failed |= hss_header_append(&list, signed_headers[i].name, signed_headers[i].value);
+  failed |= hss_header_append(&list, "Authorization", auth);
   OPENSSL_cleanse(auth, sizeof(auth));
   url_parts_free(&u);
   if (failed) {

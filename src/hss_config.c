@@ -6,6 +6,7 @@
 #include "hss_config.h"
 
 #include <math.h>
+#include <openssl/crypto.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -39,7 +40,7 @@ static void account_opts_free(account_opts_t *o) {
                       &o->security_token};
   for (size_t i = 0; i < sizeof(secrets) / sizeof(*secrets); i++) {
     if (*secrets[i] != NULL)
-      memset(*secrets[i], 0, strlen(*secrets[i]));
+      OPENSSL_cleanse(*secrets[i], strlen(*secrets[i]));
   }
   free(o->region);
   free(o->endpoint);

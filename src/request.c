@@ -2,6 +2,7 @@
 #include "request.h"
 
 #include <json-c/json.h>
+#include <openssl/crypto.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -90,14 +91,13 @@ char *hss_iam_token_body(const char *domain, const char *user,
     out = strdup(text);
   /* json-c keeps its own copy of the serialised text: wipe it too. */
   if (text != NULL)
-    memset((char *)text, 0, strlen(text));
+    OPENSSL_cleanse((char *)text, strlen(text));
 done:
   json_object_put(root);
   return out;
 }
 
-/* Appends "name: value" to *list. Returns 0 or -1 (the list is kept). */
-static int add_header(struct curl_slist **list, const char *name,
+int hss_header_append(struct curl_slist **list, const char *name,
                       const char *value) {
   size_t len = strlen(name) + strlen(value) + 3;
   char *line = malloc(len);
@@ -105,7 +105,7 @@ static int add_header(struct curl_slist **list, const char *name,
     return -1;
   snprintf(line, len, "%s: %s", name, value);
   struct curl_slist *grown = curl_slist_append(*list, line);
-  memset(line, 0, len);
+  OPENSSL_cleanse(line, len);
   free(line);
   if (grown == NULL)
     return -1;
@@ -115,9 +115,9 @@ static int add_header(struct curl_slist **list, const char *name,
 
 struct curl_slist *hss_stats_headers(const char *token) {
   struct curl_slist *list = NULL;
-  if (add_header(&list, "Accept", "application/json") != 0 ||
-      add_header(&list, "User-Agent", HSS_USER_AGENT) != 0 ||
-      add_header(&list, "X-Auth-Token", token) != 0) {
+  if (hss_header_append(&list, "Accept", "application/json") != 0 ||
+      hss_header_append(&list, "User-Agent", HSS_USER_AGENT) != 0 ||
+      hss_header_append(&list, "X-Auth-Token", token) != 0) {
     hss_headers_free(list);
     return NULL;
   }
@@ -126,9 +126,9 @@ struct curl_slist *hss_stats_headers(const char *token) {
 
 struct curl_slist *hss_iam_headers(void) {
   struct curl_slist *list = NULL;
-  if (add_header(&list, "Accept", "application/json") != 0 ||
-      add_header(&list, "User-Agent", HSS_USER_AGENT) != 0 ||
-      add_header(&list, "Content-Type", "application/json;charset=utf8") != 0) {
+  if (hss_header_append(&list, "Accept", "application/json") != 0 ||
+      hss_header_append(&list, "User-Agent", HSS_USER_AGENT) != 0 ||
+      hss_header_append(&list, "Content-Type", "application/json;charset=utf8") != 0) {
     hss_headers_free(list);
     return NULL;
   }
@@ -137,8 +137,8 @@ struct curl_slist *hss_iam_headers(void) {
 
 struct curl_slist *hss_metadata_headers(void) {
   struct curl_slist *list = NULL;
-  if (add_header(&list, "Accept", "application/json") != 0 ||
-      add_header(&list, "User-Agent", HSS_USER_AGENT) != 0) {
+  if (hss_header_append(&list, "Accept", "application/json") != 0 ||
+      hss_header_append(&list, "User-Agent", HSS_USER_AGENT) != 0) {
     hss_headers_free(list);
     return NULL;
   }
@@ -147,6 +147,6 @@ struct curl_slist *hss_metadata_headers(void) {
 
 void hss_headers_free(struct curl_slist *list) {
   for (struct curl_slist *l = list; l != NULL; l = l->next)
-    memset(l->data, 0, strlen(l->data));
+    OPENSSL_cleanse(l->data, strlen(l->data));
   curl_slist_free_all(list);
 }

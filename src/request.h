@@ -23,6 +23,11 @@ char *hss_iam_token_url(const char *iam_endpoint);
 char *hss_iam_token_body(const char *domain, const char *user,
                          const char *password, const char *project_id);
 
+/* Appends "name: value" to *list, wiping the temporary line. Returns 0,
+ * or -1 (the list is kept as it was). */
+int hss_header_append(struct curl_slist **list, const char *name,
+                      const char *value);
+
 /* Headers of a statistics request authenticated by token. The list holds
  * the token: free it with hss_headers_free(). NULL on failure. */
 struct curl_slist *hss_stats_headers(const char *token);
