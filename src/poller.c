@@ -313,11 +313,47 @@ static void start_poll(hss_poller_t *p, job_t *job) {
   }
 }
 
+/* Replaces each occurrence of secret in text with "***", and a prefix of
+ * it (8 bytes or more) that truncation left at the end of text. */
+static void redact(char *text, const char *secret) {
+  size_t slen = secret ? strlen(secret) : 0;
+  if (slen < 4)
+    return;
+  char *hit;
+  while ((hit = strstr(text, secret)) != NULL) {
+    memcpy(hit, "***", 3);
+    memmove(hit + 3, hit + slen, strlen(hit + slen) + 1);
+  }
+  size_t tlen = strlen(text);
+  for (size_t i = 0; i + 8 <= tlen; i++)
+    if (strncmp(text + i, secret, tlen - i) == 0) {
+      snprintf(text + i, 4, "***");
+      return;
+    }
+}
+
+/* Removes the job's credentials from a text that came from a server: an
+ * error message may echo what it was sent. */
+static void redact_secrets(hss_poller_t *p, const job_t *job, char *text) {
+  const hss_account_t *a = job->project->account;
+  const hss_temp_creds_t *c = &acct_of(p, job)->creds;
+  const char *secrets[] = {a->token.value,          a->password.value,
+                           a->secret_key.value,     a->security_token.value,
+                           job->token.token,        c->secret,
+                           c->security_token};
+  for (size_t i = 0; i < sizeof(secrets) / sizeof(*secrets); i++)
+    redact(text, secrets[i]);
+}
+
 /* Fills the result's HTTP error fields from a finished transfer. */
-static void note_http_error(job_t *job, const hss_xfer_t *x) {
+static void note_http_error(hss_poller_t *p, job_t *job,
+                            const hss_xfer_t *x) {
   hss_poll_result_t *r = &job->result;
   r->http_status = x->status;
   hss_parse_api_error(x->body, x->body_len, &r->api);
+  redact_secrets(p, job, r->api.message);
+  redact_secrets(p, job, r->api.code);
+  redact_secrets(p, job, r->api.request_id);
   const char *rid = x->request_id[0] ? x->request_id : r->api.request_id;
   snprintf(r->request_id, sizeof(r->request_id), "%s", rid);
 }
@@ -337,7 +373,7 @@ static void auth_done(hss_poller_t *p, job_t *job, hss_xfer_t *x) {
              job->iam_url, what);
     status = HSS_POLL_TRANSPORT;
   } else if (x->status != 201 && x->status != 200) {
-    note_http_error(job, x); /* the log line shows its error_code/msg */
+    note_http_error(p, job, x); /* the log line shows its error_code/msg */
     snprintf(cause, sizeof(cause), "IAM token request to %s: HTTP %ld",
              job->iam_url, x->status);
   } else if (x->subject_token == NULL || x->subject_token[0] == '\0') {
@@ -507,7 +543,7 @@ static void stats_done(hss_poller_t *p, job_t *job, hss_xfer_t *x) {
   r->http_status = x->status;
   snprintf(r->request_id, sizeof(r->request_id), "%s", x->request_id);
   if (x->status != 200)
-    note_http_error(job, x);
+    note_http_error(p, job, x);
   if (x->status == 401 && strcmp(r->api.code, "APIGW.0303") == 0) {
     fail_poll(p, job, HSS_POLL_AUTH,
               "GET %s: HTTP 401: the signature has expired: the local clock "

@@ -282,6 +282,16 @@ class CoreTest(IntegrationCase):
         self.assertEqual(stats_series(c, "tok"), set())
         self.assertNoSecrets(c.log(), ["wrong-token-ZZZ"])
 
+    def test_secret_echoed_by_the_server_is_redacted(self):
+        self.sim.set_project("p-echo", status=401, body={
+            "error_code": "APIGW.0301",
+            "error_msg": f"token {STATIC_TOKEN} is not valid here; prefix {STATIC_TOKEN[:12]}"})
+        c = self.collectd(self.token_account("prod", self.project("echo", "p-echo"))).start()
+        wait_for(lambda: "HTTP 401" in c.log(), 10, what="the 401")
+        c.stop()
+        self.assertIn("token *** is not valid here", c.log())
+        self.assertNoSecrets(c.log(), [STATIC_TOKEN])
+
     def test_shutdown_with_request_in_flight(self):
         self.sim.set_project("p-hang", fault="hang")
         c = self.collectd(self.token_account(
