@@ -9,6 +9,7 @@
 
 #include "parse.h"
 #include "request.h"
+#include "secret.h"
 #include "signer.h"
 
 #define AUTH_MAX 512
@@ -160,17 +161,9 @@ int hss_parse_temp_creds(const char *body, size_t len, hss_temp_creds_t *out,
   return -1;
 }
 
-/* Wipes and frees one string. */
-static void wipe(char *s) {
-  if (s != NULL) {
-    OPENSSL_cleanse(s, strlen(s));
-    free(s);
-  }
-}
-
 void hss_temp_creds_clear(hss_temp_creds_t *c) {
-  wipe(c->access);
-  wipe(c->secret);
-  wipe(c->security_token);
+  hss_wipe_free(c->access);
+  hss_wipe_free(c->secret);
+  hss_wipe_free(c->security_token);
   memset(c, 0, sizeof(*c));
 }

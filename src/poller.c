@@ -256,10 +256,7 @@ static void start_auth(hss_poller_t *p, job_t *job) {
   struct curl_slist *headers = hss_iam_headers();
   if (body == NULL || headers == NULL) {
     hss_headers_free(headers);
-    if (body != NULL) {
-      OPENSSL_cleanse(body, strlen(body));
-      free(body);
-    }
+    hss_wipe_free(body);
     fail_poll(p, job, HSS_POLL_INTERNAL, "cannot prepare the IAM request");
     return;
   }

@@ -9,12 +9,11 @@
 #include <string.h>
 #include <unistd.h>
 
-/* Frees a value after overwriting it. */
-static void wipe_free(char *value) {
-  if (value == NULL)
+void hss_wipe_free(char *s) {
+  if (s == NULL)
     return;
-  OPENSSL_cleanse(value, strlen(value));
-  free(value);
+  OPENSSL_cleanse(s, strlen(s));
+  free(s);
 }
 
 /* True when value holds a control character: a secret goes into an HTTP
@@ -116,7 +115,7 @@ int hss_secret_set_file(hss_secret_t *s, const char *path, char *err,
     return -1;
   char *path_copy = strdup(path);
   if (path_copy == NULL) {
-    wipe_free(value);
+    hss_wipe_free(value);
     snprintf(err, errlen, "out of memory");
     return -1;
   }
@@ -143,7 +142,7 @@ int hss_secret_refresh(hss_secret_t *s, char *err, size_t errlen) {
   if (value == NULL)
     return -1;
   int changed = strcmp(value, s->value) != 0;
-  wipe_free(s->value);
+  hss_wipe_free(s->value);
   s->value = value;
   remember_stat(s, &st);
   return changed;
@@ -157,7 +156,7 @@ bool hss_secret_file_is_exposed(const char *path) {
 }
 
 void hss_secret_clear(hss_secret_t *s) {
-  wipe_free(s->value);
+  hss_wipe_free(s->value);
   free(s->path);
   memset(s, 0, sizeof(*s));
 }

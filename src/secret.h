@@ -38,6 +38,9 @@ int hss_secret_refresh(hss_secret_t *s, char *err, size_t errlen);
 /* True when the file's mode lets group or others read it. */
 bool hss_secret_file_is_exposed(const char *path);
 
+/* Overwrites a NUL-terminated string, then frees it (NULL is fine). */
+void hss_wipe_free(char *s);
+
 /* Wipes and frees the value and path. */
 void hss_secret_clear(hss_secret_t *s);
 

@@ -1,6 +1,8 @@
 /* token_cache.c - IAM token lifetime and fetch back-off decisions. */
 #include "token_cache.h"
 
+#include "secret.h"
+
 #include <openssl/crypto.h>
 #include <stdlib.h>
 #include <string.h>
@@ -40,20 +42,12 @@ bool hss_token_wants_refresh(const hss_token_cache_t *c, int64_t now) {
   return c->expires_at - now <= refresh_window(c);
 }
 
-/* Wipes and frees a token string. */
-static void wipe_token(char *token) {
-  if (token == NULL)
-    return;
-  OPENSSL_cleanse(token, strlen(token));
-  free(token);
-}
-
 int hss_token_store(hss_token_cache_t *c, const char *token,
                     int64_t expires_at, int64_t now) {
   char *copy = strdup(token);
   if (copy == NULL)
     return -1;
-  wipe_token(c->token);
+  hss_wipe_free(c->token);
   c->token = copy;
   c->issued_at = now;
   c->expires_at = expires_at;
@@ -73,11 +67,11 @@ void hss_token_failed(hss_token_cache_t *c, int64_t now) {
 }
 
 void hss_token_invalidate(hss_token_cache_t *c) {
-  wipe_token(c->token);
+  hss_wipe_free(c->token);
   c->token = NULL;
 }
 
 void hss_token_clear(hss_token_cache_t *c) {
-  wipe_token(c->token);
+  hss_wipe_free(c->token);
   memset(c, 0, sizeof(*c));
 }

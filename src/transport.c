@@ -10,6 +10,7 @@
 #include <strings.h>
 
 #include "request.h"
+#include "secret.h"
 
 /* Appends received body bytes; aborts the transfer past max_body. */
 static size_t on_body(char *data, size_t size, size_t nmemb, void *userp) {
@@ -73,10 +74,7 @@ static size_t on_header(char *data, size_t size, size_t nmemb, void *userp) {
       n < 65536) {
     char *token = malloc(n);
     if (token != NULL && header_value(data, n, "X-Subject-Token", token, n)) {
-      if (x->subject_token != NULL) {
-        OPENSSL_cleanse(x->subject_token, strlen(x->subject_token));
-        free(x->subject_token);
-      }
+      hss_wipe_free(x->subject_token);
       x->subject_token = token;
     } else
       free(token);
@@ -130,10 +128,7 @@ hss_xfer_t *hss_xfer_new(const char *url, struct curl_slist *headers,
   hss_xfer_t *x = calloc(1, sizeof(*x));
   if (x == NULL) {
     hss_headers_free(headers);
-    if (post_body != NULL) {
-      OPENSSL_cleanse(post_body, strlen(post_body));
-      free(post_body);
-    }
+    hss_wipe_free(post_body);
     return NULL;
   }
   x->headers = headers;
@@ -192,14 +187,8 @@ void hss_xfer_free(hss_xfer_t *x) {
   if (x->easy != NULL)
     curl_easy_cleanup(x->easy);
   hss_headers_free(x->headers);
-  if (x->post_body != NULL) {
-    OPENSSL_cleanse(x->post_body, strlen(x->post_body));
-    free(x->post_body);
-  }
-  if (x->subject_token != NULL) {
-    OPENSSL_cleanse(x->subject_token, strlen(x->subject_token));
-    free(x->subject_token);
-  }
+  hss_wipe_free(x->post_body);
+  hss_wipe_free(x->subject_token);
   free(x->body);
   free(x);
 }
