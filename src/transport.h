@@ -9,6 +9,10 @@
 #include <stdbool.h>
 #include <stddef.h>
 
+/* How long libcurl may keep a parsed CA store for new connections: a
+ * replaced CACert file is trusted by new connections within this time. */
+#define HSS_CA_CACHE_SECONDS 300L
+
 typedef struct {
   const char *cacert;  /* or NULL for the system store */
   bool verify_peer;

@@ -2,7 +2,10 @@
 example, IAM tokens, token files, failures that stay local, config errors
 and secret hygiene."""
 
+import ctypes
 import os
+import shutil
+import struct
 import time
 import unittest
 
@@ -313,6 +316,42 @@ class CoreTest(IntegrationCase):
         self.assertNoSecrets(c.log(), [PASSWORD, STATIC_TOKEN] + sorted(issued))
 
 
+class FileOpens:
+    """Counts the times any process opens one file (inotify, through ctypes). Closes are
+    watched too: the kernel merges an event into an identical unread one before it, so
+    open, close, open, close... is the only way to see every open."""
+
+    IN_CLOSE_NOWRITE = 0x10
+    IN_OPEN = 0x20
+
+    def __init__(self, path):
+        libc = ctypes.CDLL(None, use_errno=True)
+        self.fd = libc.inotify_init1(os.O_NONBLOCK | os.O_CLOEXEC)
+        if self.fd < 0:
+            raise OSError(ctypes.get_errno(), "inotify_init1")
+        if libc.inotify_add_watch(self.fd, os.fsencode(path), self.IN_OPEN | self.IN_CLOSE_NOWRITE) < 0:
+            os.close(self.fd)
+            raise OSError(ctypes.get_errno(), f"inotify_add_watch {path}")
+        self.opens = 0
+
+    def count(self):
+        """Opens seen so far."""
+        while True:
+            try:
+                data = os.read(self.fd, 65536)
+            except BlockingIOError:
+                return self.opens
+            off = 0
+            while off + 16 <= len(data):
+                _wd, mask, _cookie, namelen = struct.unpack_from("iIII", data, off)
+                if mask & self.IN_OPEN:
+                    self.opens += 1
+                off += 16 + namelen
+
+    def close(self):
+        os.close(self.fd)
+
+
 class HttpsTest(IntegrationCase):
     """TLS is verified by default: without CACert the test CA is unknown."""
 
@@ -328,6 +367,35 @@ class HttpsTest(IntegrationCase):
         c.stop()
         self.assertEqual(stats_series(c, "tls"), set())
         self.assertEqual(self.sim.requests(route="hss"), [], "no request may reach the server")
+
+    def test_ca_file_parsed_once_for_many_connections(self):
+        """libcurl keeps the parsed CACert store for new connections. It does not when a CA
+        directory is set as well, as Debian's libcurl default is; then every new TLS
+        connection re-reads and re-parses the file (27 ms of CPU for the system bundle)."""
+        ca = os.path.join(self.workdir, "ca-only-collectd-opens.pem")
+        shutil.copy(self.sim.ca, ca)
+        for pid in ("p-ca1", "p-ca2"):
+            self.sim.set_project(pid, headers={"Connection": "close"})  # a new one each poll
+        block = f"""  <Account "ca">
+    Endpoint "{self.sim.url()}"
+    CACert "{ca}"
+    Token "{STATIC_TOKEN}"
+{self.project("ca1", "p-ca1")}{self.project("ca2", "p-ca2")}  </Account>
+"""
+        opens = FileOpens(ca)
+        try:
+            c = self.collectd(block).start()
+            wait_for(lambda: len(self.sim.requests(route="hss")) >= 8, 20, what="8 polls")
+            c.stop()
+            n = opens.count()
+        finally:
+            opens.close()
+        reqs = self.sim.requests(route="hss")
+        conns = {r["client_port"] for r in reqs}
+        self.assertGreaterEqual(len(conns), 8, "every poll should have opened a connection")
+        self.assertTrue(all(r["status"] == 200 for r in reqs), reqs)
+        # One open when the configuration is checked, one for the first connection.
+        self.assertLessEqual(n, 2, f"CACert opened {n} times for {len(conns)} connections")
 
     def test_plain_http_needs_allow_insecure(self):
         block = f"""  <Account "plain">
