@@ -799,6 +799,11 @@ hss_poller_t *hss_poller_new(const hss_config_t *cfg, const char *poller_name,
   curl_multi_setopt(p->multi, CURLMOPT_MAX_HOST_CONNECTIONS,
                     (long)p->max_active);
   curl_multi_setopt(p->multi, CURLMOPT_MAXCONNECTS, (long)p->max_active);
+  /* HTTP/2: as many streams on one connection as the server allows, up to
+   * MaxConcurrency (libcurl's own default is 100). */
+  if (p->max_active > 100)
+    curl_multi_setopt(p->multi, CURLMOPT_MAX_CONCURRENT_STREAMS,
+                      (long)p->max_active);
   return p;
 }
 

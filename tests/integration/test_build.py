@@ -64,7 +64,7 @@ class BuildTest(unittest.TestCase):
         rc, out = run([os.path.join(self.src, "configure")], self.build_dir("nocurl"),
                       env={"PKG_CONFIG_LIBDIR": empty, "PKG_CONFIG_PATH": ""})
         self.assertNotEqual(rc, 0)
-        self.assertIn("libcurl >= 7.68 development files not found", out)
+        self.assertIn("libcurl >= 7.87 development files not found", out)
 
     def test_missing_json_c(self):
         only_curl = self.build_dir("curl-only-pc")

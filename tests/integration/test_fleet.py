@@ -7,7 +7,7 @@ import time
 import unittest
 
 from harness import IntegrationCase, wait_for
-from test_core import stats_series
+from test_core import ALL_SERIES, stats_series
 
 
 def rendezvous_owner(key, pollers):
@@ -100,6 +100,34 @@ class ConcurrencyTest(IntegrationCase):
         hss = self.sim.requests(route="hss")
         starts = [r["ts"] for r in hss]
         self.assertLess(max(starts) - min(starts), 0.25, "the round was not concurrent")
+
+
+class Http2Test(IntegrationCase):
+    """Against a server that offers HTTP/2 (Huawei Cloud's API gateway does), every request
+    to the host shares one connection, whichever account it carries."""
+
+    sim_args = ("--http2",)
+
+    def test_all_accounts_multiplexed_on_one_connection(self):
+        for i in range(8):
+            self.sim.set_project(f"p-m{i}", delay_ms=300)
+        block = "".join(
+            self.token_account(f"acct{a}", "".join(
+                self.project(f"m{i}", f"p-m{i}", "      Interval 30\n")
+                for i in range(a * 4, a * 4 + 4)), extra="    Timeout 5000\n")
+            for a in range(2))
+        c = self.collectd("  MaxConcurrency 16\n" + block).start()
+        wait_for(lambda: all(c.csv_values(f"m{i}", "count", "total-local") for i in range(8)),
+                 15, what="a first poll of every project")
+        c.stop()
+        hss = self.sim.requests(route="hss")
+        self.assertEqual({r["protocol"] for r in hss}, {"h2"})
+        self.assertEqual(len({r["client_port"] for r in hss}), 1,
+                         "the requests did not share one connection")
+        starts = [r["ts"] for r in hss]
+        self.assertLess(max(starts) - min(starts), 0.25, "the round was not concurrent")
+        for i in range(8):
+            self.assertEqual(stats_series(c, f"m{i}"), ALL_SERIES)
 
 
 class ShardingTest(IntegrationCase):

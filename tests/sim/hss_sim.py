@@ -248,6 +248,7 @@ class RequestContext:
     canonical_request: str | None = None  # the simulator's, logged on a signature mismatch
     throttled: bool = False
     logged: bool = False
+    protocol: str = "http/1.1"  # or "h2" (--http2, chosen by the client through ALPN)
 
 
 @dataclasses.dataclass
@@ -1343,6 +1344,43 @@ def handle_control(state: State, ctx: RequestContext) -> Response:
 # HTTP plumbing
 # --------------------------------------------------------------------------------------------
 
+def record_request(state: State, ctx: RequestContext, status: int, fault: str | None):
+    """Log ``ctx`` once, just before the response's first byte (after any delay).
+
+    ``duration_ms`` is therefore the time from reading the request to starting the answer.
+    """
+    if ctx.logged:
+        return
+    ctx.logged = True
+    state.record({
+        "ts": ctx.wall_start, "listener": ctx.listener, "method": ctx.method,
+        "path": ctx.path, "query": ctx.query, "headers": ctx.headers,
+        "body": ctx.body.decode("utf-8", "replace") if ctx.body or ctx.method == "POST"
+        else None,
+        "status": status, "project_id": ctx.project_id, "route": ctx.route,
+        "duration_ms": round((time.monotonic() - ctx.mono_start) * 1000.0, 3),
+        "client_port": ctx.client_port, "request_id": ctx.request_id, "fault": fault,
+        "auth": ctx.auth, "access_key": ctx.access_key, "auth_error": ctx.auth_error,
+        "canonical_request": ctx.canonical_request, "throttled": ctx.throttled,
+        "protocol": ctx.protocol,
+    })
+
+
+def response_headers(resp: Response, request_id: str, content_length: int | None,
+                     now: float) -> list:
+    """[(name, value)] of an answer: the defaults, then the configured headers, which replace
+    them case-insensitively."""
+    headers = {"content-type": ("Content-Type", JSON_CONTENT_TYPE),
+               "x-request-id": ("X-Request-Id", request_id),
+               "date": ("Date", email.utils.formatdate(now, usegmt=True)),
+               "server": ("Server", SimHandler.server_version)}
+    if content_length is not None:
+        headers["content-length"] = ("Content-Length", str(content_length))
+    for name, value in resp.headers.items():
+        headers[name.lower()] = (name, str(value))
+    return list(headers.values())
+
+
 class SimHandler(http.server.BaseHTTPRequestHandler):
     """Parses requests, routes them, writes (possibly faulty) responses, logs them."""
 
@@ -1472,37 +1510,13 @@ class SimHandler(http.server.BaseHTTPRequestHandler):
             record()  # no-op unless _send failed before logging
 
     def _record(self, state: State, ctx: RequestContext, status: int, fault: str | None):
-        """Log ``ctx`` once, just before the response's first byte (after any delay).
-
-        ``duration_ms`` is therefore the time from reading the request to starting the answer.
-        """
-        if ctx.logged:
-            return
-        ctx.logged = True
-        state.record({
-            "ts": ctx.wall_start, "listener": ctx.listener, "method": ctx.method,
-            "path": ctx.path, "query": ctx.query, "headers": ctx.headers,
-            "body": ctx.body.decode("utf-8", "replace") if ctx.body or ctx.method == "POST"
-            else None,
-            "status": status, "project_id": ctx.project_id, "route": ctx.route,
-            "duration_ms": round((time.monotonic() - ctx.mono_start) * 1000.0, 3),
-            "client_port": ctx.client_port, "request_id": ctx.request_id, "fault": fault,
-            "auth": ctx.auth, "access_key": ctx.access_key, "auth_error": ctx.auth_error,
-            "canonical_request": ctx.canonical_request, "throttled": ctx.throttled,
-        })
+        record_request(state, ctx, status, fault)
 
     # -- response side -------------------------------------------------------------------------
     def _head(self, resp: Response, request_id: str, content_length: int | None) -> bytes:
         """Status line and headers; configured headers replace defaults case-insensitively."""
-        headers = {"content-type": ("Content-Type", JSON_CONTENT_TYPE),
-                   "x-request-id": ("X-Request-Id", request_id),
-                   "date": ("Date", email.utils.formatdate(self.server.state.now(),
-                                                           usegmt=True)),
-                   "server": ("Server", self.server_version)}
-        if content_length is not None:
-            headers["content-length"] = ("Content-Length", str(content_length))
-        for name, value in resp.headers.items():
-            headers[name.lower()] = (name, str(value))
+        headers = {name.lower(): (name, value) for name, value in
+                   response_headers(resp, request_id, content_length, self.server.state.now())}
         conn = headers.get("connection", ("", ""))[1].lower()
         if conn == "close":
             self.close_connection = True
@@ -1588,6 +1602,10 @@ class SimServer(http.server.ThreadingHTTPServer):
             return  # handshake refused by the client: expected in TLS fault tests
         try:
             tls.settimeout(None)
+            if tls.selected_alpn_protocol() == "h2":
+                import sim_h2  # noqa: PLC0415 (python3-h2: only with --http2)
+                sim_h2.serve(tls, self, client_address, sys.modules[__name__])
+                return
             self.RequestHandlerClass(tls, client_address, self)
         finally:
             try:
@@ -1606,11 +1624,12 @@ class SimServer(http.server.ThreadingHTTPServer):
 # Command line
 # --------------------------------------------------------------------------------------------
 
-def make_ssl_context(cert: str, key: str) -> ssl.SSLContext:
-    """A server TLS context for ``cert``/``key``, advertising only HTTP/1.1."""
+def make_ssl_context(cert: str, key: str, http2: bool = False) -> ssl.SSLContext:
+    """A server TLS context for ``cert``/``key``, advertising HTTP/1.1 (and h2 first if
+    ``http2``)."""
     ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
     ctx.load_cert_chain(cert, key)
-    ctx.set_alpn_protocols(["http/1.1"])
+    ctx.set_alpn_protocols(["h2", "http/1.1"] if http2 else ["http/1.1"])
     return ctx
 
 
@@ -1623,6 +1642,8 @@ def parse_args(argv):
     p.add_argument("--https-port", type=int, default=0)
     p.add_argument("--cert", help="server certificate (PEM) for the https listener")
     p.add_argument("--key", help="private key (PEM) for the https listener")
+    p.add_argument("--http2", action="store_true",
+                   help="the https listener also offers HTTP/2 (ALPN h2; needs python3-h2)")
     p.add_argument("--tls", action="append", default=[], metavar="NAME:CERT:KEY",
                    help="extra HTTPS listener with its own certificate (repeatable)")
     p.add_argument("--log", help="append one JSON line per request to this file")
@@ -1643,6 +1664,13 @@ def parse_args(argv):
         p.error("--bind must be an IP address")
     if bool(args.cert) != bool(args.key):
         p.error("--cert and --key go together")
+    if args.http2:
+        if not args.cert:
+            p.error("--http2 needs the https listener (--cert and --key)")
+        try:
+            import sim_h2  # noqa: F401, PLC0415
+        except ImportError as e:
+            p.error(f"--http2 needs python3-h2 (apt-get install python3-h2): {e}")
     args.tls_listeners = []
     for spec in args.tls:
         parts = spec.split(":", 2)
@@ -1685,7 +1713,7 @@ def build_servers(args, state: State) -> list[SimServer]:
     servers = [SimServer((args.bind, args.http_port), state, "http")]
     if args.cert:
         servers.append(SimServer((args.bind, args.https_port), state, "https",
-                                 make_ssl_context(args.cert, args.key)))
+                                 make_ssl_context(args.cert, args.key, args.http2)))
     for name, cert, key in args.tls_listeners:
         servers.append(SimServer((args.bind, 0), state, name, make_ssl_context(cert, key)))
     return servers

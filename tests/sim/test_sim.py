@@ -1187,6 +1187,91 @@ class TestMetadata(SimTestCase):
         self.assertAlmostEqual(expires - time.time(), 900, delta=5)
 
 
+def h2_exchange(port, requests, timeout=10.0):
+    """Sends [(path, headers)] as concurrent streams of one HTTP/2 connection (python3-h2
+    as the client); returns ({stream path: (status, headers, body)}, negotiated ALPN)."""
+    import h2.config  # noqa: PLC0415 (python3-h2 is needed by these tests only)
+    import h2.connection  # noqa: PLC0415
+    import h2.events  # noqa: PLC0415
+    ctx = ssl.create_default_context(cafile=os.path.join(CERTS, "ca.pem"))
+    ctx.set_alpn_protocols(["h2", "http/1.1"])
+    raw = socket.create_connection(("127.0.0.1", port), timeout=timeout)
+    with ctx.wrap_socket(raw, server_hostname="127.0.0.1") as tls:
+        alpn = tls.selected_alpn_protocol()
+        if alpn != "h2":
+            return {}, alpn
+        conn = h2.connection.H2Connection(h2.config.H2Configuration(
+            client_side=True, header_encoding="utf-8"))
+        conn.initiate_connection()
+        paths, out = {}, {}
+        for path, headers in requests:
+            sid = conn.get_next_available_stream_id()
+            paths[sid] = path
+            conn.send_headers(sid, [(":method", "GET"), (":scheme", "https"),
+                                    (":authority", f"127.0.0.1:{port}"), (":path", path),
+                                    *headers], end_stream=True)
+            out[path] = [None, {}, b""]
+        tls.sendall(conn.data_to_send())
+        done = set()
+        while len(done) < len(paths):
+            data = tls.recv(65536)
+            if not data:
+                break
+            for ev in conn.receive_data(data):
+                if isinstance(ev, h2.events.ResponseReceived):
+                    hdrs = dict(ev.headers)
+                    out[paths[ev.stream_id]][0] = int(hdrs.pop(":status"))
+                    out[paths[ev.stream_id]][1] = hdrs
+                elif isinstance(ev, h2.events.DataReceived):
+                    out[paths[ev.stream_id]][2] += ev.data
+                    conn.acknowledge_received_data(ev.flow_controlled_length, ev.stream_id)
+                elif isinstance(ev, (h2.events.StreamEnded, h2.events.StreamReset)):
+                    done.add(ev.stream_id)
+            tls.sendall(conn.data_to_send())
+        return {k: tuple(v) for k, v in out.items()}, alpn
+
+
+class TestHttp2(SimTestCase):
+    """--http2: the https listener offers h2; streams are routed and logged like HTTP/1.1."""
+
+    def test_streams_routed_concurrently_and_logged(self):
+        c = lambda name: os.path.join(CERTS, name)  # noqa: E731
+        sim = Sim(WORK, "--cert", c("server.pem"), "--key", c("server.key"), "--http2",
+                  "--static-token", "h2tok")
+        try:
+            ctl = http.client.HTTPConnection("127.0.0.1", sim.ports["http"], timeout=5)
+            for pid in ("h2a", "h2b"):
+                ctl.request("POST", f"/_sim/project/{pid}", body='{"delay_ms": 300}')
+                ctl.getresponse().read()
+            t0 = time.monotonic()
+            got, alpn = h2_exchange(sim.ports["https"], [
+                (stats_path("h2a"), [("x-auth-token", "h2tok")]),
+                (stats_path("h2b"), [("x-auth-token", "h2tok")]),
+                (stats_path("h2c"), [("x-auth-token", "wrong")])])
+            elapsed = time.monotonic() - t0
+            self.assertEqual(alpn, "h2")
+            self.assertEqual(got[stats_path("h2a")][0], 200)
+            self.assertEqual(json.loads(got[stats_path("h2b")][2])["repository_scan_num"], 5)
+            self.assertIn("x-request-id", got[stats_path("h2a")][1])
+            self.assertEqual(got[stats_path("h2c")][0], 401)
+            self.assertLess(elapsed, 0.55, "the two delayed streams were not concurrent")
+            ctl.request("GET", "/_sim/requests")
+            reqs = [r for r in json.loads(ctl.getresponse().read()) if r["route"] == "hss"]
+            self.assertEqual(sorted(r["project_id"] for r in reqs), ["h2a", "h2b", "h2c"])
+            self.assertEqual({r["protocol"] for r in reqs}, {"h2"})
+            self.assertEqual(len({r["client_port"] for r in reqs}), 1)
+        finally:
+            sim.stop()
+
+    def test_http11_clients_still_served(self):
+        """Without --http2 only http/1.1 is offered; the shared listener's requests say so."""
+        r = self.get_stats(listener="https")
+        self.assertEqual(r.status, 200)
+        self.assertEqual(self.last_log()["protocol"], "http/1.1")
+        _, alpn = h2_exchange(self.sim.ports["https"], [])
+        self.assertEqual(alpn, "http/1.1")
+
+
 class TestRateLimit(SimTestCase):
     def limit(self, calls, seconds, per=None):
         body = {"calls": calls, "seconds": seconds}
