@@ -78,9 +78,9 @@ def proc_cpu(pid):
 
 
 def task_runtimes(pid):
-    """{tid: ns on CPU} of the live threads of a process, from /proc/PID/task/*/schedstat
-    (the scheduler's own nanosecond count: far finer than the 10 ms ticks of
-    /proc/PID/stat, which make a 0.1 s window of CPU ±10 %)."""
+    """{tid: (ns on CPU, utime+stime s)} of the live threads of a process: the ns from
+    /proc/PID/task/*/schedstat (the scheduler's own count, far finer than the 10 ms ticks of
+    /proc/PID/stat, which make a 0.1 s window of CPU ±10 %), the ticks from .../stat."""
     out = {}
     try:
         tids = os.listdir(f"/proc/{pid}/task")
@@ -89,16 +89,24 @@ def task_runtimes(pid):
     for tid in tids:
         try:
             with open(f"/proc/{pid}/task/{tid}/schedstat") as f:
-                out[tid] = int(f.read().split()[0])
+                ns = int(f.read().split()[0])
+            with open(f"/proc/{pid}/task/{tid}/stat") as f:
+                rest = f.read().rsplit(")", 1)[1].split()
+            out[tid] = (ns, (int(rest[11]) + int(rest[12])) / CLK_TCK)
         except (OSError, IndexError, ValueError):
             pass
     return out
 
 
+def task_ns_total(pid):
+    """Nanoseconds on CPU of a process's live threads, in seconds."""
+    return sum(ns for ns, _ in task_runtimes(pid).values()) / 1e9
+
+
 class ProcCpu:
-    """CPU seconds of one process over a window: the nanosecond sum over its threads when
-    no thread ended inside the window (the usual case: collectd's threads live as long as
-    it does), else utime+stime in ticks, flagged as coarse."""
+    """CPU seconds of one process over a window: the nanosecond sum over the threads alive
+    at its end, plus, for threads that ended inside it, what is left of the process's
+    utime+stime (10 ms ticks) once the live threads' ticks are taken out."""
 
     def __init__(self, pid):
         self.pid = pid
@@ -106,13 +114,18 @@ class ProcCpu:
         self.ticks0 = proc_cpu(pid)
 
     def read(self):
-        """(cpu seconds, precise?)"""
+        """(cpu seconds, number of threads that ended in the window: 0 = all in ns)"""
         tasks1 = task_runtimes(self.pid)
         ticks = proc_cpu(self.pid) - self.ticks0
-        if not self.tasks0 or not tasks1 or not set(self.tasks0) <= set(tasks1):
-            return ticks, False
-        ns = sum(v - self.tasks0.get(t, 0) for t, v in tasks1.items())
-        return ns / 1e9, True
+        if not self.tasks0 or not tasks1:
+            return ticks, -1
+        zero = (0, 0.0)
+        ns = sum(v[0] - self.tasks0.get(t, zero)[0] for t, v in tasks1.items())
+        ended = set(self.tasks0) - set(tasks1)
+        if not ended:
+            return ns / 1e9, 0
+        live_ticks = sum(v[1] - self.tasks0.get(t, zero)[1] for t, v in tasks1.items())
+        return ns / 1e9 + max(0.0, ticks - live_ticks), len(ended)
 
 
 def proc_status(pid, key):
@@ -161,12 +174,12 @@ class CpuWatch:
 
     def read(self):
         """{name: cpu s, 'wall': s, 'machine': busy cores, 'other': cores used by others,
-        'precise': False if some process's figure is in 10 ms ticks}."""
+        'ended': {name: threads that ended in the window (their share is in 10 ms ticks),
+        -1 without per-thread data}}."""
         wall = time.monotonic() - self.t0
-        out, precise = {}, True
+        out, ended = {}, {}
         for k, c in self.c0.items():
-            out[k], ok = c.read()
-            precise = precise and ok
+            out[k], ended[k] = c.read()
         busy, total = machine_busy()
         ncpu = os.cpu_count() or 1
         busy_s = (busy - self.m0[0]) / CLK_TCK
@@ -175,7 +188,7 @@ class CpuWatch:
         out["other"] = max(0.0, busy_s - sum(v for k, v in out.items()
                                              if k in self.pids)) / wall if wall > 0 else 0.0
         out["ncpu"] = ncpu
-        out["precise"] = precise
+        out["ended"] = ended
         return out
 
 
@@ -559,7 +572,7 @@ class Bench:
             r = watch.read()
             polls = ok1 - ok0
             per.append({"polls": polls, "cpu": r["collectd"], "sim": r["sim"],
-                        "precise": r["precise"],
+                        "ended": r["ended"]["collectd"],
                         "wall": r["wall"], "other": r["other"],
                         "per1000": 1000.0 * r["collectd"] / polls if polls else float("nan")})
         total = watch_total.read()
@@ -575,7 +588,8 @@ class Bench:
             "which": which, "n": n, "windows": per, "hwm": hwm, "rss": rss,
             "polls": polls_total, "cpu": total["collectd"], "wall": total["wall"],
             "sim_cpu": total["sim"], "other": total["other"],
-            "precise": total["precise"] and all(w["precise"] for w in per),
+            "ended": -1 if min([total["ended"]["collectd"]] + [w["ended"] for w in per]) < 0
+            else max([w["ended"] for w in per] or [0]),
             "per1000": 1000.0 * total["collectd"] / polls_total if polls_total else float("nan"),
             "delivered": delivered, "values": values, "non200": non200,
             "answered": sum(stats["hss"].values()),
@@ -622,10 +636,10 @@ class Bench:
                 self.notes.append(f"Measurement 1: {which} polled {rate:.2f} times per second, "
                                   f"{100 * (1 - rate / 20):.1f} % below the configured 20 (20 "
                                   "projects at Interval 1).")
-            coarse = [r for r in runs if not r["precise"]]
+            coarse = [r for r in runs if r["ended"] != 0]
             if coarse:
                 self.notes.append(f"Measurement 1: {len(coarse)} run(s) of {which} had a thread "
-                                  "end inside a window; their CPU is utime+stime in 10 ms ticks.")
+                                  "end inside a window: its share is in 10 ms ticks.")
         pair = [o["per1000"] / c["per1000"] for o, c in zip(rows["ours"], rows["curl_json"])
                 if c["per1000"]]
         cr = statistics.median(pair) if pair else float("nan")
@@ -677,17 +691,17 @@ class Bench:
         time.sleep(0.3)  # every answer has started once all N are logged
         cpu = c.cpu()
         # CPU of the cold round (collectd: since its start, start-up included).
-        cold = (sum(task_runtimes(c.pid).values()) / 1e9, proc_cpu(sim.pid) - sim0)
+        cold = (task_ns_total(c.pid), proc_cpu(sim.pid) - sim0)
         warm = None
         if rounds == 2:
             # The same for the warm round alone: the baseline just before it (it
             # starts 6 s after the first), without polling the simulator meanwhile.
             time.sleep(max(0.0, c.started + 5.0 - time.monotonic()))
-            base = (sum(task_runtimes(c.pid).values()) / 1e9, proc_cpu(sim.pid))
+            base = (task_ns_total(c.pid), proc_cpu(sim.pid))
             wait_for(lambda: self.dead_check(c) or sim.hss_total() >= 2 * n, 15,
                      f"{which}: second round of {n}", 0.02)
             time.sleep(0.3)
-            warm = (sum(task_runtimes(c.pid).values()) / 1e9 - base[0],
+            warm = (task_ns_total(c.pid) - base[0],
                     proc_cpu(sim.pid) - base[1])
         reqs = sim.requests()
         hwm = c.hwm()
@@ -951,10 +965,12 @@ class Bench:
     def _clock(r):
         """How a run's CPU was measured: ns (schedstat), or ticks with their worst-case error
         per 1,000 polls (one tick at each end of the window)."""
-        if r["precise"]:
+        if r["ended"] == 0:
             return "ns"
         err = 1000.0 * 2.0 / CLK_TCK / r["polls"] if r["polls"] else float("nan")
-        return f"10 ms ticks, ±{err:.3f}"
+        if r["ended"] < 0:
+            return f"10 ms ticks, ±{err:.3f}"
+        return f"ns + 10 ms ticks for {r['ended']} ended thread(s), ±{err:.3f}"
 
     @staticmethod
     def _round_spread(reqs, k):
