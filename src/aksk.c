@@ -16,8 +16,8 @@
 
 /* The parts of a URL that are signed. Strings are curl-owned. */
 typedef struct {
-  char *host;  /* host, or [v6] */
-  char *port;  /* NULL when the URL has none */
+  char *host; /* host, or [v6] */
+  char *port; /* NULL when the URL has none */
   char *path;
   char *query; /* NULL when none */
 } url_parts_t;
@@ -47,13 +47,11 @@ static void url_parts_free(url_parts_t *p) {
   curl_free(p->query);
 }
 
-struct curl_slist *hss_aksk_stats_headers(const char *url,
-                                          const char *project_id,
-                                          const char *access_key,
-                                          const char *secret_key,
-                                          const char *security_token,
-                                          int64_t now, char *err,
-                                          size_t errlen) {
+struct curl_slist *
+hss_aksk_stats_headers(const char *url, const char *project_id,
+                       const char *access_key, const char *secret_key,
+                       const char *security_token, int64_t now, char *err,
+                       size_t errlen) {
   url_parts_t u;
   char host[300], date[17], auth[AUTH_MAX];
   struct curl_slist *list = NULL;
@@ -89,7 +87,8 @@ struct curl_slist *hss_aksk_stats_headers(const char *url,
   failed |= hss_header_append(&list, "Accept", "application/json");
   failed |= hss_header_append(&list, "User-Agent", HSS_USER_AGENT);
   for (size_t i = 0; i < req.headers_num; i++)
-    failed |= hss_header_append(&list, signed_headers[i].name, signed_headers[i].value);
+    failed |= hss_header_append(&list, signed_headers[i].name,
+                                signed_headers[i].value);
   failed |= hss_header_append(&list, "Authorization", auth);
   OPENSSL_cleanse(auth, sizeof(auth));
   url_parts_free(&u);
@@ -142,8 +141,9 @@ int hss_parse_temp_creds(const char *body, size_t len, hss_temp_creds_t *out,
   const char *expires = string_member(cred, "expires_at");
   int64_t when = 0;
   if (access == NULL || secret == NULL || token == NULL || expires == NULL) {
-    snprintf(err, errlen, "\"credential\" lacks access, secret, "
-                          "securitytoken or expires_at");
+    snprintf(err, errlen,
+             "\"credential\" lacks access, secret, "
+             "securitytoken or expires_at");
   } else if (hss_parse_utc_time(expires, &when) != 0) {
     snprintf(err, errlen, "\"credential.expires_at\" is not a UTC time");
   } else {

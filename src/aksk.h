@@ -21,13 +21,11 @@ typedef struct {
  * Authorization, Accept and User-Agent. now is the Unix time of the
  * X-Sdk-Date. Returns the list (free with hss_headers_free), or NULL with
  * err set (never to a secret). */
-struct curl_slist *hss_aksk_stats_headers(const char *url,
-                                          const char *project_id,
-                                          const char *access_key,
-                                          const char *secret_key,
-                                          const char *security_token,
-                                          int64_t now, char *err,
-                                          size_t errlen);
+struct curl_slist *
+hss_aksk_stats_headers(const char *url, const char *project_id,
+                       const char *access_key, const char *secret_key,
+                       const char *security_token, int64_t now, char *err,
+                       size_t errlen);
 
 /* Parses {"credential":{"access","secret","securitytoken","expires_at"}}.
  * Returns 0, or -1 with err set; *out is then untouched. */

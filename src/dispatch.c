@@ -10,12 +10,12 @@
 #include "metrics.h"
 
 typedef struct {
-  c_complain_t poll;   /* failed polls */
-  c_complain_t fields; /* fields of the wrong type or out of range */
-  c_complain_t auth;   /* credential warnings */
-  bool seen_ok;        /* a poll has succeeded since start */
-  bool polled;         /* a poll has finished since start */
-  bool up;             /* the last poll succeeded (when polled) */
+  c_complain_t poll;    /* failed polls */
+  c_complain_t fields;  /* fields of the wrong type or out of range */
+  c_complain_t auth;    /* credential warnings */
+  bool seen_ok;         /* a poll has succeeded since start */
+  bool polled;          /* a poll has finished since start */
+  bool up;              /* the last poll succeeded (when polled) */
   derive_t poll_errors; /* failed polls since start */
 } project_log_t;
 
@@ -207,8 +207,8 @@ static int describe_bad_fields(const hss_stats_t *s, char *buf, size_t len) {
       continue;
     const hss_metric_t *m = &hss_metrics[i];
     char entry[192];
-    snprintf(entry, sizeof(entry), "%s%s%s%s: %s", listed ? ", " : "",
-             m->field, m->subfield ? "." : "", m->subfield ? m->subfield : "",
+    snprintf(entry, sizeof(entry), "%s%s%s%s: %s", listed ? ", " : "", m->field,
+             m->subfield ? "." : "", m->subfield ? m->subfield : "",
              hss_field_state_name(st));
     size_t reserve = listed + 1 < total ? sizeof(", and 99 more") : 0;
     if (used + strlen(entry) + reserve >= len)

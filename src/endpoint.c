@@ -8,19 +8,18 @@
 
 /* Regions listed in the HSS endpoint documentation. */
 static const char *const known_regions[] = {
-    "cn-north-1",   "cn-north-2",     "cn-north-4",       "cn-north-9",
-    "cn-north-11",  "cn-north-12",    "cn-east-2",        "cn-east-3",
-    "cn-east-4",    "cn-east-5",      "cn-south-1",       "cn-south-2",
-    "cn-south-4",   "cn-southwest-2", "cn-southwest-3",   "ap-southeast-1",
+    "cn-north-1",     "cn-north-2",     "cn-north-4",     "cn-north-9",
+    "cn-north-11",    "cn-north-12",    "cn-east-2",      "cn-east-3",
+    "cn-east-4",      "cn-east-5",      "cn-south-1",     "cn-south-2",
+    "cn-south-4",     "cn-southwest-2", "cn-southwest-3", "ap-southeast-1",
     "ap-southeast-2", "ap-southeast-3", "ap-southeast-4", "af-south-1",
-    "sa-brazil-1",  "la-south-2",     "la-north-2",       "na-mexico-1",
-    "tr-west-1",    "ae-ad-1",        "me-east-1",        "my-kualalumpur-1",
-    "ru-moscow-1",  "eu-west-101",
+    "sa-brazil-1",    "la-south-2",     "la-north-2",     "na-mexico-1",
+    "tr-west-1",      "ae-ad-1",        "me-east-1",      "my-kualalumpur-1",
+    "ru-moscow-1",    "eu-west-101",
 };
 
 bool hss_region_known(const char *region) {
-  for (size_t i = 0; i < sizeof(known_regions) / sizeof(known_regions[0]);
-       i++)
+  for (size_t i = 0; i < sizeof(known_regions) / sizeof(known_regions[0]); i++)
     if (strcmp(region, known_regions[i]) == 0)
       return true;
   return false;
@@ -72,8 +71,8 @@ char *hss_base_url_check(const char *url, bool allow_insecure, char *err,
     return NULL;
   }
   if (curl_url_set(u, CURLUPART_URL, url, 0) != CURLUE_OK) {
-    snprintf(err, errlen, "\"%s\" is not a valid URL (want scheme://host[:port])",
-             shown);
+    snprintf(err, errlen,
+             "\"%s\" is not a valid URL (want scheme://host[:port])", shown);
     goto done;
   }
   scheme = get_part(u, CURLUPART_SCHEME);
@@ -157,8 +156,8 @@ char *hss_url_check(const char *url, char *err, size_t errlen) {
 }
 
 int hss_proxy_url_check(const char *url, char *err, size_t errlen) {
-  static const char *const schemes[] = {"http",    "https",   "socks4",
-                                        "socks4a", "socks5",  "socks5h"};
+  static const char *const schemes[] = {"http",    "https",  "socks4",
+                                        "socks4a", "socks5", "socks5h"};
   CURLU *u = curl_url();
   int status = -1;
   if (u == NULL) {
@@ -181,8 +180,9 @@ int hss_proxy_url_check(const char *url, char *err, size_t errlen) {
     if (strcmp(scheme, schemes[i]) == 0)
       status = 0;
   if (status != 0)
-    snprintf(err, errlen, "unsupported proxy scheme (want http, https, socks4, "
-                          "socks4a, socks5 or socks5h)");
+    snprintf(err, errlen,
+             "unsupported proxy scheme (want http, https, socks4, "
+             "socks4a, socks5 or socks5h)");
   else if (host == NULL || host[0] == '\0') {
     snprintf(err, errlen, "the proxy URL has no host");
     status = -1;

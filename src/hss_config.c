@@ -105,8 +105,9 @@ static int opt_bool(const oconfig_item_t *ci, const char *where, bool *out) {
       return 0;
     }
   }
-  hss_log(LOG_ERR, "%s: option \"%s\" needs one boolean argument (true or "
-                   "false).",
+  hss_log(LOG_ERR,
+          "%s: option \"%s\" needs one boolean argument (true or "
+          "false).",
           where, ci->key);
   return -1;
 }
@@ -117,8 +118,9 @@ static int opt_number(const oconfig_item_t *ci, const char *where, double min,
   if (ci->values_num != 1 || ci->values[0].type != OCONFIG_TYPE_NUMBER ||
       !isfinite(ci->values[0].value.number) ||
       ci->values[0].value.number < min || ci->values[0].value.number > max) {
-    hss_log(LOG_ERR, "%s: option \"%s\" needs one number of %s between %g and "
-                     "%g.",
+    hss_log(LOG_ERR,
+            "%s: option \"%s\" needs one number of %s between %g and "
+            "%g.",
             where, ci->key, unit, min, max);
     return -1;
   }
@@ -131,8 +133,9 @@ static int block_name(const oconfig_item_t *ci, const char *where,
                       const char **out) {
   if (ci->values_num != 1 || ci->values[0].type != OCONFIG_TYPE_STRING ||
       ci->values[0].value.string[0] == '\0') {
-    hss_log(LOG_ERR, "%s: <%s> needs exactly one non-empty string label, as in "
-                     "<%s \"name\">.",
+    hss_log(LOG_ERR,
+            "%s: <%s> needs exactly one non-empty string label, as in "
+            "<%s \"name\">.",
             where, ci->key, ci->key);
     return -1;
   }
@@ -187,8 +190,9 @@ static int parse_project(const oconfig_item_t *ci, const char *acc_where,
   snprintf(where, sizeof(where), "%.200s, Project \"%.200s\"", acc_where, name);
   int errors = 0;
   if (strlen(name) > HSS_NAME_MAX) {
-    hss_log(LOG_ERR, "%s: the project name is %zu bytes long; it becomes the "
-                     "plugin_instance, where at most %d fit.",
+    hss_log(LOG_ERR,
+            "%s: the project name is %zu bytes long; it becomes the "
+            "plugin_instance, where at most %d fit.",
             where, strlen(name), HSS_NAME_MAX);
     errors++;
   } else if (strchr(name, '/') != NULL) {
@@ -209,8 +213,8 @@ static int parse_project(const oconfig_item_t *ci, const char *acc_where,
     else if (strcasecmp(c->key, "Host") == 0)
       status = opt_string(c, where, &p->host);
     else if (strcasecmp(c->key, "Interval") == 0)
-      status = opt_number(c, where, 0.001, 86400.0 * 365, "seconds",
-                          &p->interval);
+      status =
+          opt_number(c, where, 0.001, 86400.0 * 365, "seconds", &p->interval);
     else {
       hss_log(LOG_ERR, "%s: unknown option \"%s\".", where, c->key);
       status = -1;
@@ -225,8 +229,9 @@ static int parse_project(const oconfig_item_t *ci, const char *acc_where,
   }
   errors += check_len(where, "ProjectId", p->project_id, HSS_ID_MAX) != 0;
   if (p->project_id != NULL && !id_is_plain(p->project_id)) {
-    hss_log(LOG_ERR, "%s: option \"ProjectId\" may hold only letters, "
-                     "digits, '-', '_', '.' and '~'.",
+    hss_log(LOG_ERR,
+            "%s: option \"ProjectId\" may hold only letters, "
+            "digits, '-', '_', '.' and '~'.",
             where);
     errors++;
   }
@@ -247,17 +252,17 @@ static void project_free(hss_project_t *p) {
 }
 
 /* Reads "RateLimit CALLS SECONDS". Returns 0 or -1 (logged). */
-static int opt_rate(const oconfig_item_t *ci, const char *where,
-                    size_t *calls, double *seconds) {
+static int opt_rate(const oconfig_item_t *ci, const char *where, size_t *calls,
+                    double *seconds) {
   if (ci->values_num != 2 || ci->values[0].type != OCONFIG_TYPE_NUMBER ||
       ci->values[1].type != OCONFIG_TYPE_NUMBER ||
       ci->values[0].value.number < 1 || ci->values[0].value.number > 100000 ||
       ci->values[0].value.number != floor(ci->values[0].value.number) ||
-      !(ci->values[1].value.number > 0) ||
-      ci->values[1].value.number > 86400) {
-    hss_log(LOG_ERR, "%s: option \"%s\" needs two numbers: CALLS (a whole "
-                     "number from 1 to 100000) and SECONDS (more than 0, at "
-                     "most 86400), as in \"RateLimit 5 60\".",
+      !(ci->values[1].value.number > 0) || ci->values[1].value.number > 86400) {
+    hss_log(LOG_ERR,
+            "%s: option \"%s\" needs two numbers: CALLS (a whole "
+            "number from 1 to 100000) and SECONDS (more than 0, at "
+            "most 86400), as in \"RateLimit 5 60\".",
             where, ci->key);
     return -1;
   }
@@ -334,9 +339,9 @@ static int account_option(const oconfig_item_t *c, const char *where,
 
 /* Loads a secret given inline or as a file; option names the option that
  * was used. Warns when the file is readable by group or others. */
-static int load_secret(hss_secret_t *s, const char *where, const char *inline_opt,
-                       const char *inline_value, const char *file_opt,
-                       const char *path) {
+static int load_secret(hss_secret_t *s, const char *where,
+                       const char *inline_opt, const char *inline_value,
+                       const char *file_opt, const char *path) {
   char err[512];
   if (inline_value != NULL) {
     if (hss_secret_set_inline(s, inline_value, err, sizeof(err)) != 0) {
@@ -372,8 +377,8 @@ static int require(const char *where, const char *method, const char *option,
                    const void *value) {
   if (value != NULL)
     return 0;
-  hss_log(LOG_ERR, "%s: option \"%s\" is missing; %s needs it.", where,
-          option, method);
+  hss_log(LOG_ERR, "%s: option \"%s\" is missing; %s needs it.", where, option,
+          method);
   return -1;
 }
 
@@ -453,7 +458,8 @@ static int aksk_credentials(hss_account_t *a, const char *where,
 static int metadata_credentials(hss_account_t *a, const char *where,
                                 account_opts_t *o) {
   char err[512];
-  const char *url = o->metadata_url ? o->metadata_url : HSS_DEFAULT_METADATA_URL;
+  const char *url =
+      o->metadata_url ? o->metadata_url : HSS_DEFAULT_METADATA_URL;
   a->metadata_url = hss_url_check(url, err, sizeof(err));
   if (a->metadata_url == NULL) {
     hss_log(LOG_ERR, "%s: option \"MetadataURL\": %s.", where, err);
@@ -471,7 +477,8 @@ static int account_credentials(hss_account_t *a, const char *where,
   const char *names[4];
   size_t n = credential_methods(o, kinds, names);
   int errors = 0;
-  errors += exclusive(where, "Token", o->token, "TokenFile", o->token_file) != 0;
+  errors +=
+      exclusive(where, "Token", o->token, "TokenFile", o->token_file) != 0;
   errors += exclusive(where, "Password", o->password, "PasswordFile",
                       o->password_file) != 0;
   errors += exclusive(where, "SecretKey", o->secret_key, "SecretKeyFile",
@@ -479,22 +486,25 @@ static int account_credentials(hss_account_t *a, const char *where,
   errors += exclusive(where, "SecurityToken", o->security_token,
                       "SecurityTokenFile", o->security_token_file) != 0;
   if (o->metadata_url != NULL && !o->metadata) {
-    hss_log(LOG_ERR, "%s: option \"MetadataURL\" needs "
-                     "\"MetadataCredentials true\".",
+    hss_log(LOG_ERR,
+            "%s: option \"MetadataURL\" needs "
+            "\"MetadataCredentials true\".",
             where);
     errors++;
   }
   if (n > 1) {
-    hss_log(LOG_ERR, "%s: two credential methods are configured (%s and %s); "
-                     "give exactly one.",
+    hss_log(LOG_ERR,
+            "%s: two credential methods are configured (%s and %s); "
+            "give exactly one.",
             where, names[0], names[1]);
     errors++;
   } else if (n == 0) {
-    hss_log(LOG_ERR, "%s: no credential method is configured; give \"Token\" "
-                     "or \"TokenFile\"; or \"Domain\", \"User\" and "
-                     "\"Password\" or \"PasswordFile\"; or \"AccessKey\" "
-                     "and \"SecretKey\" or \"SecretKeyFile\"; or "
-                     "\"MetadataCredentials true\".",
+    hss_log(LOG_ERR,
+            "%s: no credential method is configured; give \"Token\" "
+            "or \"TokenFile\"; or \"Domain\", \"User\" and "
+            "\"Password\" or \"PasswordFile\"; or \"AccessKey\" "
+            "and \"SecretKey\" or \"SecretKeyFile\"; or "
+            "\"MetadataCredentials true\".",
             where);
     errors++;
   }
@@ -520,20 +530,22 @@ static int account_transport(hss_account_t *a, const char *where,
   char err[512];
   int errors = 0;
   if (o->region != NULL && !hss_region_valid(o->region)) {
-    hss_log(LOG_ERR, "%s: option \"Region\": \"%s\" is not a region name "
-                     "(like cn-north-4).",
+    hss_log(LOG_ERR,
+            "%s: option \"Region\": \"%s\" is not a region name "
+            "(like cn-north-4).",
             where, o->region);
     errors++;
   } else if (o->region != NULL && !hss_region_known(o->region) &&
              o->endpoint == NULL) {
-    hss_log(LOG_WARNING, "%s: option \"Region\": \"%s\" is not a region "
-                         "where HSS is documented; check the spelling, or set "
-                         "Endpoint.",
+    hss_log(LOG_WARNING,
+            "%s: option \"Region\": \"%s\" is not a region "
+            "where HSS is documented; check the spelling, or set "
+            "Endpoint.",
             where, o->region);
   }
   if (o->endpoint != NULL) {
-    a->endpoint = hss_base_url_check(o->endpoint, o->allow_insecure, err,
-                                     sizeof(err));
+    a->endpoint =
+        hss_base_url_check(o->endpoint, o->allow_insecure, err, sizeof(err));
     if (a->endpoint == NULL) {
       hss_log(LOG_ERR, "%s: option \"Endpoint\": %s.", where, err);
       errors++;
@@ -556,14 +568,16 @@ static int account_transport(hss_account_t *a, const char *where,
     } else if (o->region != NULL && errors == 0) {
       a->iam_endpoint = hss_region_url("iam", o->region);
     } else if (o->region == NULL) {
-      hss_log(LOG_ERR, "%s: password authentication needs \"IAMEndpoint\" "
-                       "or \"Region\".",
+      hss_log(LOG_ERR,
+              "%s: password authentication needs \"IAMEndpoint\" "
+              "or \"Region\".",
               where);
       errors++;
     }
   } else if (o->iam_endpoint != NULL) {
-    hss_log(LOG_WARNING, "%s: option \"IAMEndpoint\" is ignored: only "
-                         "password authentication uses IAM.",
+    hss_log(LOG_WARNING,
+            "%s: option \"IAMEndpoint\" is ignored: only "
+            "password authentication uses IAM.",
             where);
   }
   if (o->cacert != NULL && access(o->cacert, R_OK) != 0) {
@@ -576,12 +590,14 @@ static int account_transport(hss_account_t *a, const char *where,
     errors++;
   }
   if (!o->verify_peer)
-    hss_log(LOG_WARNING, "%s: VerifyPeer is false: the server's certificate "
-                         "is not checked and credentials can be intercepted.",
+    hss_log(LOG_WARNING,
+            "%s: VerifyPeer is false: the server's certificate "
+            "is not checked and credentials can be intercepted.",
             where);
   if (!o->verify_host)
-    hss_log(LOG_WARNING, "%s: VerifyHost is false: any host name is accepted "
-                         "in the server's certificate.",
+    hss_log(LOG_WARNING,
+            "%s: VerifyHost is false: any host name is accepted "
+            "in the server's certificate.",
             where);
   return errors ? -1 : 0;
 }
@@ -597,8 +613,9 @@ static int account_timeouts(hss_account_t *a, const char *where, long timeout) {
     double interval_ms = p->interval * 1000.0;
     if (timeout > 0) {
       if ((double)timeout >= interval_ms) {
-        hss_log(LOG_ERR, "%s: option \"Timeout\" (%ld ms) must be below the "
-                         "interval of Project \"%s\" (%g s).",
+        hss_log(LOG_ERR,
+                "%s: option \"Timeout\" (%ld ms) must be below the "
+                "interval of Project \"%s\" (%g s).",
                 where, timeout, p->name, p->interval);
         errors++;
       }
@@ -706,15 +723,17 @@ static int opt_pollers(const oconfig_item_t *ci, const char *where,
     const oconfig_value_t *v = &ci->values[i];
     if (v->type != OCONFIG_TYPE_STRING || v->value.string[0] == '\0' ||
         strlen(v->value.string) > HSS_NAME_MAX) {
-      hss_log(LOG_ERR, "%s: option \"%s\": every poller name must be a "
-                       "non-empty string of at most %d bytes.",
+      hss_log(LOG_ERR,
+              "%s: option \"%s\": every poller name must be a "
+              "non-empty string of at most %d bytes.",
               where, ci->key, HSS_NAME_MAX);
       return -1;
     }
     for (size_t j = 0; j < cfg->pollers_num; j++)
       if (strcmp(cfg->pollers[j], v->value.string) == 0) {
-        hss_log(LOG_ERR, "%s: option \"%s\": poller \"%s\" is listed "
-                         "twice.",
+        hss_log(LOG_ERR,
+                "%s: option \"%s\": poller \"%s\" is listed "
+                "twice.",
                 where, ci->key, v->value.string);
         return -1;
       }
@@ -802,10 +821,11 @@ int hss_config_validate(const hss_config_t *cfg) {
         size_t limit = i2 == i ? k : b->projects_num;
         for (size_t k2 = 0; k2 < limit; k2++)
           if (strcmp(b->projects[k2].name, p->name) == 0) {
-            hss_log(LOG_ERR, "Account \"%s\", Project \"%s\": the project "
-                             "name is already used in Account \"%s\"; "
-                             "project names become plugin_instance and must "
-                             "be unique.",
+            hss_log(LOG_ERR,
+                    "Account \"%s\", Project \"%s\": the project "
+                    "name is already used in Account \"%s\"; "
+                    "project names become plugin_instance and must "
+                    "be unique.",
                     a->name, p->name, b->name);
             errors++;
           }

@@ -23,10 +23,10 @@
 
 typedef enum {
   HSS_CRED_NONE = 0,
-  HSS_CRED_TOKEN,   /* static X-Auth-Token, inline or from TokenFile */
+  HSS_CRED_TOKEN,    /* static X-Auth-Token, inline or from TokenFile */
   HSS_CRED_PASSWORD, /* IAM password -> project-scoped token */
-  HSS_CRED_AKSK,     /* AccessKey + SecretKey, with SecurityToken if temporary */
-  HSS_CRED_METADATA  /* temporary AK/SK from the ECS metadata service */
+  HSS_CRED_AKSK,    /* AccessKey + SecretKey, with SecurityToken if temporary */
+  HSS_CRED_METADATA /* temporary AK/SK from the ECS metadata service */
 } hss_cred_kind_t;
 
 #define HSS_DEFAULT_METADATA_URL                                               \
@@ -51,16 +51,16 @@ typedef struct hss_account_s {
   char *endpoint;     /* HSS base URL, no trailing slash */
   char *iam_endpoint; /* IAM base URL, no trailing slash (password only) */
   hss_cred_kind_t cred;
-  hss_secret_t token;    /* HSS_CRED_TOKEN */
-  char *domain;          /* HSS_CRED_PASSWORD */
-  char *user;            /* HSS_CRED_PASSWORD */
-  hss_secret_t password; /* HSS_CRED_PASSWORD */
-  char *access_key;      /* HSS_CRED_AKSK */
+  hss_secret_t token;          /* HSS_CRED_TOKEN */
+  char *domain;                /* HSS_CRED_PASSWORD */
+  char *user;                  /* HSS_CRED_PASSWORD */
+  hss_secret_t password;       /* HSS_CRED_PASSWORD */
+  char *access_key;            /* HSS_CRED_AKSK */
   hss_secret_t secret_key;     /* HSS_CRED_AKSK */
   hss_secret_t security_token; /* HSS_CRED_AKSK, value NULL if permanent */
-  char *metadata_url;    /* HSS_CRED_METADATA */
-  long timeout_ms;       /* 0 = derived per project */
-  size_t rate_calls;     /* RateLimit of this credential */
+  char *metadata_url;          /* HSS_CRED_METADATA */
+  long timeout_ms;             /* 0 = derived per project */
+  size_t rate_calls;           /* RateLimit of this credential */
   double rate_seconds;
   long connect_timeout_ms;
   char *cacert;
@@ -76,12 +76,12 @@ typedef struct {
   hss_account_t *accounts;
   size_t accounts_num;
   size_t projects_total;
-  size_t rate_calls;      /* plugin-level RateLimit: this poller's budget */
+  size_t rate_calls; /* plugin-level RateLimit: this poller's budget */
   double rate_seconds;
   size_t max_concurrency; /* requests in flight at once */
   char **pollers;         /* the fleet's poller names, or NULL */
   size_t pollers_num;
-  char *poller_name;      /* this poller; NULL = collectd's hostname */
+  char *poller_name; /* this poller; NULL = collectd's hostname */
 } hss_config_t;
 
 /* Parses the plugin block. default_interval is collectd's interval in

@@ -8,8 +8,8 @@
 
 #include <curl/curl.h>
 
-#include "hss_config.h"
 #include "dispatch.h"
+#include "hss_config.h"
 #include "hss_log.h"
 #include "poller.h"
 
@@ -70,8 +70,8 @@ static int hss_init(void) {
   if (poller == NULL)
     return -1;
   if (test_mode())
-    return plugin_register_complex_read(NULL, "hss_imgstats", hss_read_once,
-                                        0, NULL);
+    return plugin_register_complex_read(NULL, "hss_imgstats", hss_read_once, 0,
+                                        NULL);
   return hss_poller_start(poller, plugin_thread_create);
 }
 

@@ -49,8 +49,8 @@ static json_object *parse_json(const char *body, size_t len, char *err,
     return NULL;
   }
   if (root == NULL || jerr != json_tokener_success) {
-    bool truncated = jerr == json_tokener_continue ||
-                     jerr == json_tokener_error_parse_eof;
+    bool truncated =
+        jerr == json_tokener_continue || jerr == json_tokener_error_parse_eof;
     snprintf(err, errlen, "invalid JSON at byte %zu: %s", used,
              truncated ? "unexpected end of body"
                        : json_tokener_error_desc(jerr));
@@ -173,9 +173,8 @@ void hss_sanitize_copy(char *dst, size_t dstlen, const char *src,
   if (dstlen == 0)
     return;
   size_t n = 0;
-  for (size_t i = 0; src != NULL && i < srclen && src[i] != '\0' &&
-                     n + 1 < dstlen;
-       i++) {
+  for (size_t i = 0;
+       src != NULL && i < srclen && src[i] != '\0' && n + 1 < dstlen; i++) {
     unsigned char c = (unsigned char)src[i];
     dst[n++] = (c < 0x20 || c == 0x7f) ? '?' : (char)c;
   }

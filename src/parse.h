@@ -12,10 +12,10 @@
 #define HSS_MAX_JSON_DEPTH 16
 
 typedef enum {
-  HSS_FIELD_ABSENT = 0, /* not in the body, or null: not dispatched */
-  HSS_FIELD_OK,         /* value[] holds it */
-  HSS_FIELD_WRONG_TYPE, /* present but not an integer / boolean */
-  HSS_FIELD_OUT_OF_RANGE, /* an integer outside 0..2^31-1 */
+  HSS_FIELD_ABSENT = 0,       /* not in the body, or null: not dispatched */
+  HSS_FIELD_OK,               /* value[] holds it */
+  HSS_FIELD_WRONG_TYPE,       /* present but not an integer / boolean */
+  HSS_FIELD_OUT_OF_RANGE,     /* an integer outside 0..2^31-1 */
   HSS_FIELD_PARENT_NOT_OBJECT /* its enclosing field is not an object */
 } hss_field_state_t;
 
@@ -58,6 +58,7 @@ int hss_parse_utc_time(const char *text, int64_t *out);
 
 /* Copies src into dst (size dstlen) for logging: control characters
  * become '?', the result is truncated and always terminated. */
-void hss_sanitize_copy(char *dst, size_t dstlen, const char *src, size_t srclen);
+void hss_sanitize_copy(char *dst, size_t dstlen, const char *src,
+                       size_t srclen);
 
 #endif

@@ -40,33 +40,33 @@ typedef enum {
 typedef struct {
   hss_token_cache_t lease; /* timing of creds (its token is the AK) */
   hss_temp_creds_t creds;
-  bool fetching;           /* a job is in JOB_CREDS for this account */
-  char last_error[384];    /* why the last metadata fetch failed */
+  bool fetching;        /* a job is in JOB_CREDS for this account */
+  char last_error[384]; /* why the last metadata fetch failed */
 } acct_state_t;
 
 typedef struct {
   const hss_project_t *project;
   char *stats_url;
-  char *iam_url;            /* password accounts only */
-  size_t slot;              /* this job's entry in the scheduler */
+  char *iam_url; /* password accounts only */
+  size_t slot;   /* this job's entry in the scheduler */
   job_state_t state;
-  hss_token_cache_t token;  /* password accounts only */
-  hss_xfer_t *xfer;         /* the transfer in flight, or NULL */
-  bool retried_401;         /* this poll already fetched a token after 401 */
-  bool polled_once;         /* for hss_poller_run_once */
-  double started;           /* monotonic start of this poll */
-  double deadline;          /* monotonic end of this poll's budget */
+  hss_token_cache_t token; /* password accounts only */
+  hss_xfer_t *xfer;        /* the transfer in flight, or NULL */
+  bool retried_401;        /* this poll already fetched a token after 401 */
+  bool polled_once;        /* for hss_poller_run_once */
+  double started;          /* monotonic start of this poll */
+  double deadline;         /* monotonic end of this poll's budget */
   hss_poll_result_t result;
 } job_t;
 
 struct hss_poller_s {
   const hss_config_t *cfg;
   acct_state_t *accts; /* one per account, same order as cfg->accounts */
-  job_t *jobs;              /* one per project this poller owns */
+  job_t *jobs;         /* one per project this poller owns */
   size_t jobs_num;
   hss_sched_t sched;
-  size_t max_active;        /* MaxConcurrency */
-  size_t active;            /* jobs with a transfer in flight */
+  size_t max_active; /* MaxConcurrency */
+  size_t active;     /* jobs with a transfer in flight */
   CURLM *multi;
   CURLSH *share;
   hss_result_cb_t cb;
@@ -74,7 +74,7 @@ struct hss_poller_s {
   pthread_t thread;
   bool thread_running;
   atomic_bool stop;
-  int failures_once;        /* failed polls in hss_poller_run_once */
+  int failures_once; /* failed polls in hss_poller_run_once */
 };
 
 static double mono_now(void) {
@@ -90,8 +90,7 @@ static double wall_now(void) {
 }
 
 /* Ends the current poll of job: reports the result and goes idle. */
-static void finish_poll(hss_poller_t *p, job_t *job,
-                        hss_poll_status_t status) {
+static void finish_poll(hss_poller_t *p, job_t *job, hss_poll_status_t status) {
   hss_poll_result_t *r = &job->result;
   r->status = status;
   r->interval = p->sched.entries[job->slot].interval;
@@ -163,8 +162,8 @@ static acct_state_t *acct_of(hss_poller_t *p, const job_t *job) {
 
 /* The statistics request's headers for the job's credentials, or NULL with
  * err set. */
-static struct curl_slist *stats_headers(hss_poller_t *p, job_t *job,
-                                        char *err, size_t errlen) {
+static struct curl_slist *stats_headers(hss_poller_t *p, job_t *job, char *err,
+                                        size_t errlen) {
   const hss_account_t *a = job->project->account;
   const char *pid = job->project->project_id;
   int64_t now = (int64_t)wall_now();
@@ -176,8 +175,8 @@ static struct curl_slist *stats_headers(hss_poller_t *p, job_t *job,
     return hss_stats_headers(job->token.token);
   case HSS_CRED_AKSK:
     return hss_aksk_stats_headers(job->stats_url, pid, a->access_key,
-                                  a->secret_key.value,
-                                  a->security_token.value, now, err, errlen);
+                                  a->secret_key.value, a->security_token.value,
+                                  now, err, errlen);
   case HSS_CRED_METADATA: {
     const hss_temp_creds_t *c = &acct_of(p, job)->creds;
     return hss_aksk_stats_headers(job->stats_url, pid, c->access, c->secret,
@@ -334,17 +333,16 @@ static void redact(char *text, const char *secret) {
 static void redact_secrets(hss_poller_t *p, const job_t *job, char *text) {
   const hss_account_t *a = job->project->account;
   const hss_temp_creds_t *c = &acct_of(p, job)->creds;
-  const char *secrets[] = {a->token.value,          a->password.value,
-                           a->secret_key.value,     a->security_token.value,
-                           job->token.token,        c->secret,
+  const char *secrets[] = {a->token.value,      a->password.value,
+                           a->secret_key.value, a->security_token.value,
+                           job->token.token,    c->secret,
                            c->security_token};
   for (size_t i = 0; i < sizeof(secrets) / sizeof(*secrets); i++)
     redact(text, secrets[i]);
 }
 
 /* Fills the result's HTTP error fields from a finished transfer. */
-static void note_http_error(hss_poller_t *p, job_t *job,
-                            const hss_xfer_t *x) {
+static void note_http_error(hss_poller_t *p, job_t *job, const hss_xfer_t *x) {
   hss_poll_result_t *r = &job->result;
   r->http_status = x->status;
   hss_parse_api_error(x->body, x->body_len, &r->api);
@@ -366,8 +364,8 @@ static void auth_done(hss_poller_t *p, job_t *job, hss_xfer_t *x) {
   if (x->result != CURLE_OK) {
     char what[512];
     hss_xfer_describe(x, what, sizeof(what));
-    snprintf(cause, sizeof(cause), "IAM token request to %s: %s",
-             job->iam_url, what);
+    snprintf(cause, sizeof(cause), "IAM token request to %s: %s", job->iam_url,
+             what);
     status = HSS_POLL_TRANSPORT;
   } else if (x->status != 201 && x->status != 200) {
     note_http_error(p, job, x); /* the log line shows its error_code/msg */
@@ -571,10 +569,9 @@ static void stats_done(hss_poller_t *p, job_t *job, hss_xfer_t *x) {
   }
   hss_sched_succeeded(&p->sched, job->slot);
   char err[256];
-  if (hss_parse_stats(x->body, x->body_len, &r->stats, err, sizeof(err)) !=
-      0) {
-    fail_poll(p, job, HSS_POLL_PARSE, "GET %s: HTTP 200 but %s",
-              job->stats_url, err);
+  if (hss_parse_stats(x->body, x->body_len, &r->stats, err, sizeof(err)) != 0) {
+    fail_poll(p, job, HSS_POLL_PARSE, "GET %s: HTTP 200 but %s", job->stats_url,
+              err);
     return;
   }
   finish_poll(p, job, HSS_POLL_OK);
@@ -688,9 +685,8 @@ static int jobs_init(hss_poller_t *p, const char *poller_name) {
       job_t *job = &p->jobs[p->jobs_num];
       job->slot = p->jobs_num++;
       job->project = &a->projects[k];
-      job->stats_url =
-          hss_stats_url(a->endpoint, job->project->project_id,
-                        job->project->enterprise_project_id);
+      job->stats_url = hss_stats_url(a->endpoint, job->project->project_id,
+                                     job->project->enterprise_project_id);
       if (a->cred == HSS_CRED_PASSWORD)
         job->iam_url = hss_iam_token_url(a->iam_endpoint);
       if (job->stats_url == NULL ||
@@ -749,8 +745,8 @@ static int plan(hss_poller_t *p, const char *poller_name) {
               "this poller's name \"%s\" is not in Pollers: it polls no "
               "project. Set PollerName, or add it to Pollers.",
               poller_name);
-    hss_log(LOG_INFO, "poller \"%s\" owns %zu of %zu projects.",
-            poller_name, n, p->cfg->projects_total);
+    hss_log(LOG_INFO, "poller \"%s\" owns %zu of %zu projects.", poller_name, n,
+            p->cfg->projects_total);
   }
   for (size_t k = 0; k < n; k++) {
     const hss_project_t *pr = p->jobs[k].project;
@@ -765,8 +761,9 @@ static int plan(hss_poller_t *p, const char *poller_name) {
               pr->account->rate_seconds, p->cfg->rate_calls,
               p->cfg->rate_seconds, e, pr->interval, e);
     else
-      hss_log(LOG_INFO, "project \"%s\" (account \"%s\"): polling every %g "
-                        "s, timeout %ld ms.",
+      hss_log(LOG_INFO,
+              "project \"%s\" (account \"%s\"): polling every %g "
+              "s, timeout %ld ms.",
               pr->name, pr->account->name, e, pr->timeout_ms);
   }
   return 0;
@@ -787,8 +784,8 @@ hss_poller_t *hss_poller_new(const hss_config_t *cfg, const char *poller_name,
   p->share = curl_share_init();
   p->max_active = cfg->max_concurrency ? cfg->max_concurrency : 1;
   srand((unsigned)time(NULL) ^ (unsigned)getpid()); /* 429 back-off jitter */
-  if (p->multi == NULL || p->share == NULL ||
-      jobs_init(p, poller_name) != 0 || plan(p, poller_name) != 0) {
+  if (p->multi == NULL || p->share == NULL || jobs_init(p, poller_name) != 0 ||
+      plan(p, poller_name) != 0) {
     hss_log(LOG_ERR, "cannot create the poller (libcurl or memory)");
     hss_poller_free(p);
     return NULL;

@@ -27,15 +27,15 @@ typedef enum {
 typedef struct {
   const hss_project_t *project;
   hss_poll_status_t status;
-  long http_status;         /* 0 when no response */
-  hss_api_error_t api;      /* error_code / error_msg of an error body */
-  char request_id[128];     /* X-Request-Id, or the body's request_id */
-  char message[768];        /* the cause, for the log; never a secret */
-  char auth_note[384];      /* a credential warning, also on success */
-  hss_stats_t stats;        /* valid when status == HSS_POLL_OK */
-  double interval;          /* the project's effective poll interval, s */
-  double time;              /* wall-clock seconds when the poll finished */
-  double duration;          /* seconds the poll took */
+  long http_status;     /* 0 when no response */
+  hss_api_error_t api;  /* error_code / error_msg of an error body */
+  char request_id[128]; /* X-Request-Id, or the body's request_id */
+  char message[768];    /* the cause, for the log; never a secret */
+  char auth_note[384];  /* a credential warning, also on success */
+  hss_stats_t stats;    /* valid when status == HSS_POLL_OK */
+  double interval;      /* the project's effective poll interval, s */
+  double time;          /* wall-clock seconds when the poll finished */
+  double duration;      /* seconds the poll took */
 } hss_poll_result_t;
 
 typedef void (*hss_result_cb_t)(const hss_poll_result_t *result, void *ud);

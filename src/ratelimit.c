@@ -16,8 +16,8 @@ int hss_window_init(hss_window_t *w, size_t calls, double seconds) {
   w->next = 0;
   w->used = 0;
   w->seconds = seconds;
-  w->margin = seconds * MARGIN_SHARE > MARGIN_MIN ? seconds * MARGIN_SHARE
-                                                  : MARGIN_MIN;
+  w->margin =
+      seconds * MARGIN_SHARE > MARGIN_MIN ? seconds * MARGIN_SHARE : MARGIN_MIN;
   return 0;
 }
 

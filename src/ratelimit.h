@@ -7,13 +7,13 @@
 #include <stddef.h>
 
 typedef struct {
-  double *starts;  /* ring of the last `calls` call times */
+  double *starts; /* ring of the last `calls` call times */
   size_t calls;
-  size_t next;     /* ring position of the oldest entry */
-  size_t used;     /* entries filled so far (<= calls) */
+  size_t next; /* ring position of the oldest entry */
+  size_t used; /* entries filled so far (<= calls) */
   double seconds;
-  double margin;   /* extra seconds added to the window, for clock skew and
-                      latency jitter between us and the gateway */
+  double margin; /* extra seconds added to the window, for clock skew and
+                    latency jitter between us and the gateway */
 } hss_window_t;
 
 /* Sets up a window of `calls` calls per `seconds`. Returns 0 or -1. */

@@ -86,7 +86,8 @@ char *hss_iam_token_body(const char *domain, const char *user,
       add_string(dom, "name", domain) != 0 ||
       add_string(project, "id", project_id) != 0)
     goto done;
-  const char *text = json_object_to_json_string_ext(root, JSON_C_TO_STRING_PLAIN);
+  const char *text =
+      json_object_to_json_string_ext(root, JSON_C_TO_STRING_PLAIN);
   if (text != NULL)
     out = strdup(text);
   /* json-c keeps its own copy of the serialised text: wipe it too. */
@@ -128,7 +129,8 @@ struct curl_slist *hss_iam_headers(void) {
   struct curl_slist *list = NULL;
   if (hss_header_append(&list, "Accept", "application/json") != 0 ||
       hss_header_append(&list, "User-Agent", HSS_USER_AGENT) != 0 ||
-      hss_header_append(&list, "Content-Type", "application/json;charset=utf8") != 0) {
+      hss_header_append(&list, "Content-Type",
+                        "application/json;charset=utf8") != 0) {
     hss_headers_free(list);
     return NULL;
   }

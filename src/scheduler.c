@@ -58,9 +58,8 @@ static void plan_rates(hss_sched_t *s, double *rate, double *want) {
       if (s->entries[i].group == g)
         want[m++] = rate[i];
     double *got = want + n; /* second half of the scratch space */
-    hss_fair_rates(want, m, budget_rate(&s->groups[g].window,
-                                        s->groups[g].limited),
-                   got);
+    hss_fair_rates(
+        want, m, budget_rate(&s->groups[g].window, s->groups[g].limited), got);
     m = 0;
     for (size_t i = 0; i < n; i++)
       if (s->entries[i].group == g)

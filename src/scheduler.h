@@ -18,11 +18,11 @@
 
 #include "ratelimit.h"
 
-#define HSS_BACKOFF_BASE 2.0   /* first pause after a 429 without Retry-After */
-#define HSS_BACKOFF_MAX 300.0  /* longest pause */
+#define HSS_BACKOFF_BASE 2.0  /* first pause after a 429 without Retry-After */
+#define HSS_BACKOFF_MAX 300.0 /* longest pause */
 
 typedef struct {
-  size_t calls;   /* 0: no limit */
+  size_t calls; /* 0: no limit */
   double seconds;
 } hss_budget_t;
 

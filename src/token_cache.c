@@ -42,8 +42,8 @@ bool hss_token_wants_refresh(const hss_token_cache_t *c, int64_t now) {
   return c->expires_at - now <= refresh_window(c);
 }
 
-int hss_token_store(hss_token_cache_t *c, const char *token,
-                    int64_t expires_at, int64_t now) {
+int hss_token_store(hss_token_cache_t *c, const char *token, int64_t expires_at,
+                    int64_t now) {
   char *copy = strdup(token);
   if (copy == NULL)
     return -1;

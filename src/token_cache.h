@@ -8,8 +8,9 @@
 #include <stdint.h>
 
 #define HSS_TOKEN_REFRESH_MAX 3600 /* refresh when < 1 h remains ... */
-#define HSS_TOKEN_EXPIRY_MARGIN 30 /* never send a token this close to expiry
-                                     (or a 20th of a shorter lifetime) */
+#define HSS_TOKEN_EXPIRY_MARGIN                                                \
+  30 /* never send a token this close to expiry                                \
+       (or a 20th of a shorter lifetime) */
 #define HSS_TOKEN_BACKOFF_MIN 5
 #define HSS_TOKEN_BACKOFF_MAX 300
 
@@ -32,8 +33,8 @@ bool hss_token_wants_refresh(const hss_token_cache_t *c, int64_t now);
 int64_t hss_token_backoff_left(const hss_token_cache_t *c, int64_t now);
 
 /* Stores a fresh token (copied). Returns 0 or -1 (allocation failure). */
-int hss_token_store(hss_token_cache_t *c, const char *token,
-                    int64_t expires_at, int64_t now);
+int hss_token_store(hss_token_cache_t *c, const char *token, int64_t expires_at,
+                    int64_t now);
 
 /* Records a failed fetch: back-off doubles from 5 s up to 5 min. */
 void hss_token_failed(hss_token_cache_t *c, int64_t now);

@@ -140,7 +140,8 @@ static int set_options(CURL *e, hss_xfer_t *x, const char *url,
   if (x->post_body != NULL) {
     rc |= curl_easy_setopt(e, CURLOPT_POST, 1L);
     rc |= curl_easy_setopt(e, CURLOPT_POSTFIELDS, x->post_body);
-    rc |= curl_easy_setopt(e, CURLOPT_POSTFIELDSIZE, (long)strlen(x->post_body));
+    rc |=
+        curl_easy_setopt(e, CURLOPT_POSTFIELDSIZE, (long)strlen(x->post_body));
   }
   return rc == CURLE_OK ? 0 : -1;
 }

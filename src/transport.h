@@ -14,15 +14,15 @@
 #define HSS_CA_CACHE_SECONDS 300L
 
 typedef struct {
-  const char *cacert;  /* or NULL for the system store */
+  const char *cacert; /* or NULL for the system store */
   bool verify_peer;
   bool verify_host;
-  bool allow_http;     /* AllowInsecure: permit http:// */
-  const char *proxy;   /* or NULL */
-  long timeout_ms;     /* total, including connect */
+  bool allow_http;   /* AllowInsecure: permit http:// */
+  const char *proxy; /* or NULL */
+  long timeout_ms;   /* total, including connect */
   long connect_timeout_ms;
-  size_t max_body;     /* larger responses are aborted */
-  CURLSH *share;       /* DNS / TLS session cache, or NULL */
+  size_t max_body; /* larger responses are aborted */
+  CURLSH *share;   /* DNS / TLS session cache, or NULL */
 } hss_xfer_opts_t;
 
 typedef struct {
@@ -34,13 +34,13 @@ typedef struct {
   size_t body_cap;
   size_t max_body;
   bool too_big;
-  long status;                /* HTTP status, 0 when none */
+  long status; /* HTTP status, 0 when none */
   CURLcode result;
-  char request_id[128];       /* X-Request-Id */
-  char retry_after[32];       /* Retry-After */
-  char *subject_token;        /* X-Subject-Token (IAM), wiped on free */
+  char request_id[128]; /* X-Request-Id */
+  char retry_after[32]; /* Retry-After */
+  char *subject_token;  /* X-Subject-Token (IAM), wiped on free */
   char errbuf[CURL_ERROR_SIZE];
-  void *owner;                /* the poller's job */
+  void *owner; /* the poller's job */
 } hss_xfer_t;
 
 /* Prepares a GET (post_body NULL) or POST to url. Takes ownership of

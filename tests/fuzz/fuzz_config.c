@@ -51,8 +51,8 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
-#include <signal.h>
 #include <math.h>
+#include <signal.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -70,7 +70,7 @@
 #define CHECK(cond)                                                            \
   do {                                                                         \
     if (!(cond)) {                                                             \
-      fprintf(stderr, "fuzz_config: invariant failed at line %d: %s\n",       \
+      fprintf(stderr, "fuzz_config: invariant failed at line %d: %s\n",        \
               __LINE__, #cond);                                                \
       __builtin_trap();                                                        \
     }                                                                          \
@@ -81,13 +81,39 @@
 #define SECRET_MARK '\xff'
 
 static const char *const names[] = {
-    "Account", "Project", "Region", "Endpoint", "IAMEndpoint", "Token",
-    "TokenFile", "Domain", "User", "Password", "PasswordFile", "AccessKey",
-    "SecretKey", "SecretKeyFile", "SecurityToken", "SecurityTokenFile",
-    "MetadataCredentials", "MetadataURL", "Timeout", "ConnectTimeout",
-    "CACert", "VerifyPeer", "VerifyHost", "AllowInsecure", "Proxy",
-    "ProjectId", "EnterpriseProjectId", "Host", "Interval", "RateLimit",
-    "MaxConcurrency", "Pollers", "PollerName",
+    "Account",
+    "Project",
+    "Region",
+    "Endpoint",
+    "IAMEndpoint",
+    "Token",
+    "TokenFile",
+    "Domain",
+    "User",
+    "Password",
+    "PasswordFile",
+    "AccessKey",
+    "SecretKey",
+    "SecretKeyFile",
+    "SecurityToken",
+    "SecurityTokenFile",
+    "MetadataCredentials",
+    "MetadataURL",
+    "Timeout",
+    "ConnectTimeout",
+    "CACert",
+    "VerifyPeer",
+    "VerifyHost",
+    "AllowInsecure",
+    "Proxy",
+    "ProjectId",
+    "EnterpriseProjectId",
+    "Host",
+    "Interval",
+    "RateLimit",
+    "MaxConcurrency",
+    "Pollers",
+    "PollerName",
 };
 #define NNAMES (sizeof(names) / sizeof(*names))
 
@@ -98,8 +124,8 @@ static const char *const file_keys[] = {"TokenFile", "PasswordFile",
                                         "CACert"};
 /* URLs: what precedes their last '@' may be user information (a
  * password), which no message may echo either. */
-static const char *const url_keys[] = {"Endpoint", "IAMEndpoint",
-                                       "MetadataURL", "Proxy"};
+static const char *const url_keys[] = {"Endpoint", "IAMEndpoint", "MetadataURL",
+                                       "Proxy"};
 
 static bool verbose;
 static char tmpdir[256];
@@ -183,7 +209,8 @@ static void make_files(void) {
   write_file(6, "ctl\x01secret\xff", 11, 0600);
   write_file(7, "nul\0secret\xff", 11, 0600);
   write_file(8, " \t\r\n\n", 5, 0600);
-  write_file(9, "-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n",
+  write_file(9,
+             "-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n",
              58, 0600);
 }
 
@@ -203,7 +230,8 @@ static void sink(int level, const char *message) {
     put_escaped(message);
     fputc('\n', stderr);
   }
-  CHECK(strchr(message, SECRET_MARK) == NULL && "a secret leaked into a log message");
+  CHECK(strchr(message, SECRET_MARK) == NULL &&
+        "a secret leaked into a log message");
   if (level == LOG_ERR)
     errors_logged++;
 }
@@ -353,9 +381,9 @@ static void sanitize_item(oconfig_item_t *item) {
 }
 
 static oconfig_item_t *append_child(oconfig_item_t *parent) {
-  parent->children = xrealloc(parent->children,
-                              (size_t)(parent->children_num + 1) *
-                                  sizeof(oconfig_item_t));
+  parent->children =
+      xrealloc(parent->children,
+               (size_t)(parent->children_num + 1) * sizeof(oconfig_item_t));
   oconfig_item_t *c = &parent->children[parent->children_num++];
   memset(c, 0, sizeof(*c));
   return c;
@@ -390,8 +418,9 @@ static oconfig_item_t *decode(const char *p, const char *e) {
   if (root == NULL)
     abort();
   root->key = xstrndup("Plugin", 6);
-  add_value(root, (oconfig_value_t){.value.string = xstrndup("hss_imgstats", 12),
-                                    .type = OCONFIG_TYPE_STRING});
+  add_value(root,
+            (oconfig_value_t){.value.string = xstrndup("hss_imgstats", 12),
+                              .type = OCONFIG_TYPE_STRING});
   int stack[MAX_DEPTH]; /* child index of each open block in its parent */
   int depth = 0;
   while (p < e) {
@@ -461,8 +490,7 @@ static void dump(const oconfig_item_t *item, int indent) {
       fputs(" \"", stderr);
       put_escaped(v->value.string);
       fputc('"', stderr);
-    }
-    else if (v->type == OCONFIG_TYPE_NUMBER)
+    } else if (v->type == OCONFIG_TYPE_NUMBER)
       fprintf(stderr, " %g", v->value.number);
     else
       fprintf(stderr, " %s", v->value.boolean ? "true" : "false");
@@ -547,8 +575,8 @@ static void check_model(hss_config_t *cfg) {
       index++;
       /* names are unique across accounts */
       for (size_t i2 = 0; i2 <= i; i2++)
-        for (size_t k2 = 0;
-             k2 < (i2 == i ? k : cfg->accounts[i2].projects_num); k2++)
+        for (size_t k2 = 0; k2 < (i2 == i ? k : cfg->accounts[i2].projects_num);
+             k2++)
           CHECK(strcmp(cfg->accounts[i2].projects[k2].name, p->name) != 0);
     }
   }
@@ -565,9 +593,8 @@ static void check_model(hss_config_t *cfg) {
     for (size_t j = 0; j < i; j++)
       CHECK(strcmp(cfg->pollers[i], cfg->pollers[j]) != 0);
   }
-  CHECK(cfg->poller_name == NULL ||
-        (cfg->poller_name[0] != '\0' &&
-         strlen(cfg->poller_name) <= HSS_NAME_MAX));
+  CHECK(cfg->poller_name == NULL || (cfg->poller_name[0] != '\0' &&
+                                     strlen(cfg->poller_name) <= HSS_NAME_MAX));
 #endif
 }
 

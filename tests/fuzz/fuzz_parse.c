@@ -25,7 +25,7 @@
 #define CHECK(cond)                                                            \
   do {                                                                         \
     if (!(cond)) {                                                             \
-      fprintf(stderr, "fuzz_parse: invariant failed at line %d: %s\n",        \
+      fprintf(stderr, "fuzz_parse: invariant failed at line %d: %s\n",         \
               __LINE__, #cond);                                                \
       __builtin_trap();                                                        \
     }                                                                          \
@@ -139,7 +139,11 @@ static int check_temp_creds(const uint8_t *data, size_t size) {
 static bool utf8_whole(const unsigned char *s, size_t n) {
   for (size_t i = 0; i < n;) {
     unsigned char c = s[i];
-    size_t need = c < 0x80 ? 1 : c >= 0xF0 ? 4 : c >= 0xE0 ? 3 : c >= 0xC0 ? 2 : 0;
+    size_t need = c < 0x80    ? 1
+                  : c >= 0xF0 ? 4
+                  : c >= 0xE0 ? 3
+                  : c >= 0xC0 ? 2
+                              : 0;
     if (need == 0 || need > n - i)
       return false;
     for (size_t k = 1; k < need; k++)
@@ -169,8 +173,8 @@ static void check_text(const uint8_t *data, size_t size) {
      * end or second 60 roll over the same way in both). */
     char date[17], iso[32];
     hss_sign_date(t, date);
-    snprintf(iso, sizeof(iso), "%.4s-%.2s-%.2sT%.2s:%.2s:%.2sZ", date,
-             date + 4, date + 6, date + 9, date + 11, date + 13);
+    snprintf(iso, sizeof(iso), "%.4s-%.2s-%.2sT%.2s:%.2s:%.2sZ", date, date + 4,
+             date + 6, date + 9, date + 11, date + 13);
     int64_t back = 0;
     CHECK(hss_parse_utc_time(iso, &back) == 0 && back == t);
   }

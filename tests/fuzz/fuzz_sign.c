@@ -57,7 +57,7 @@
 #define CHECK(cond)                                                            \
   do {                                                                         \
     if (!(cond)) {                                                             \
-      fprintf(stderr, "fuzz_sign: invariant failed at line %d: %s\n",         \
+      fprintf(stderr, "fuzz_sign: invariant failed at line %d: %s\n",          \
               __LINE__, #cond);                                                \
       __builtin_trap();                                                        \
     }                                                                          \
@@ -125,9 +125,7 @@ static bool is_upper_hex(char c) {
   return (c >= '0' && c <= '9') || (c >= 'A' && c <= 'F');
 }
 
-static int hex_value(char c) {
-  return c <= '9' ? c - '0' : c - 'A' + 10;
-}
+static int hex_value(char c) { return c <= '9' ? c - '0' : c - 'A' + 10; }
 
 /* True when s[0..len) is unreserved bytes and %XX only (upper-case). */
 static bool well_escaped(const char *s, size_t len) {
@@ -487,9 +485,9 @@ static void check_aksk_headers(const fields_t *f) {
   char err[256];
   memset(err, 0xA5, sizeof(err));
   const char *token = f->headers_num % 2 ? "security-token" : NULL;
-  struct curl_slist *list = hss_aksk_stats_headers(
-      url, "0123456789abcdef", f->ak, f->sk, token, 1573788615, err,
-      sizeof(err));
+  struct curl_slist *list =
+      hss_aksk_stats_headers(url, "0123456789abcdef", f->ak, f->sk, token,
+                             1573788615, err, sizeof(err));
   if (list == NULL) {
     CHECK(memchr(err, '\0', sizeof(err)) != NULL && err[0] != '\0');
   } else {

@@ -40,8 +40,8 @@
 #define NOW 1764828000LL
 #define NOW_DATE "20251204T060000Z"
 #define AK "AK"
-#define SK "sk-UNIT-s3cr3t-aksk-0001"         /* never in an error */
-#define ST "st-UNIT-s3cr3t-token-0002"        /* never in an error */
+#define SK "sk-UNIT-s3cr3t-aksk-0001"  /* never in an error */
+#define ST "st-UNIT-s3cr3t-token-0002" /* never in an error */
 
 /* SHA-256 of the canonical requests and the signatures, from openssl. */
 #define CR_SHA256_PERMANENT                                                    \
@@ -128,9 +128,8 @@ static bool list_contains(const struct curl_slist *list, const char *needle) {
 static struct curl_slist *headers_ok(const char *url, const char *project_id,
                                      const char *security_token) {
   char err[ERRLEN] = "";
-  struct curl_slist *list = hss_aksk_stats_headers(url, project_id, AK, SK,
-                                                   security_token, NOW, err,
-                                                   sizeof(err));
+  struct curl_slist *list = hss_aksk_stats_headers(
+      url, project_id, AK, SK, security_token, NOW, err, sizeof(err));
   ck_assert_msg(list != NULL, "hss_aksk_stats_headers(%s): %s", url, err);
   return list;
 }
@@ -203,9 +202,10 @@ static char *assert_signature(const struct curl_slist *list, const char *url,
   hmac_hex(secret_key, sts, sig);
 
   const char *auth = header_value(list, "Authorization");
-  const char *prefix = temporary ? AUTH_PREFIX_TEMPORARY : AUTH_PREFIX_PERMANENT;
-  ck_assert_msg(strncmp(auth, prefix, strlen(prefix)) == 0,
-                "Authorization: %s", auth);
+  const char *prefix =
+      temporary ? AUTH_PREFIX_TEMPORARY : AUTH_PREFIX_PERMANENT;
+  ck_assert_msg(strncmp(auth, prefix, strlen(prefix)) == 0, "Authorization: %s",
+                auth);
   ck_assert_str_eq(auth + strlen(prefix), sig);
 
   char out[512];
@@ -218,24 +218,24 @@ static char *assert_signature(const struct curl_slist *list, const char *url,
 
 /* The canonical request of the fixed input, written out by hand. */
 static const char *fixed_canonical(bool temporary) {
-  return temporary ? "GET\n"
-                     "/v5/p1/image/pay-per-scan/statistics/\n"
-                     "enterprise_project_id=all_granted_eps\n"
-                     "host:hss.cn-north-4.myhuaweicloud.com\n"
-                     "x-project-id:p1\n"
-                     "x-sdk-date:" NOW_DATE "\n"
-                     "x-security-token:" ST "\n"
-                     "\n"
-                     "host;x-project-id;x-sdk-date;x-security-token\n"
-                     EMPTY_SHA256
-                   : "GET\n"
-                     "/v5/p1/image/pay-per-scan/statistics/\n"
-                     "enterprise_project_id=all_granted_eps\n"
-                     "host:hss.cn-north-4.myhuaweicloud.com\n"
-                     "x-project-id:p1\n"
-                     "x-sdk-date:" NOW_DATE "\n"
-                     "\n"
-                     "host;x-project-id;x-sdk-date\n" EMPTY_SHA256;
+  return temporary
+             ? "GET\n"
+               "/v5/p1/image/pay-per-scan/statistics/\n"
+               "enterprise_project_id=all_granted_eps\n"
+               "host:hss.cn-north-4.myhuaweicloud.com\n"
+               "x-project-id:p1\n"
+               "x-sdk-date:" NOW_DATE "\n"
+               "x-security-token:" ST "\n"
+               "\n"
+               "host;x-project-id;x-sdk-date;x-security-token\n" EMPTY_SHA256
+             : "GET\n"
+               "/v5/p1/image/pay-per-scan/statistics/\n"
+               "enterprise_project_id=all_granted_eps\n"
+               "host:hss.cn-north-4.myhuaweicloud.com\n"
+               "x-project-id:p1\n"
+               "x-sdk-date:" NOW_DATE "\n"
+               "\n"
+               "host;x-project-id;x-sdk-date\n" EMPTY_SHA256;
 }
 
 START_TEST(test_headers_permanent) {
@@ -309,8 +309,8 @@ END_TEST
 
 /* An explicit port is part of Host (and so of the signature). */
 START_TEST(test_headers_port) {
-  const char *url = "https://127.0.0.1:8443/v5/p1" STATS
-                    "?enterprise_project_id=0";
+  const char *url =
+      "https://127.0.0.1:8443/v5/p1" STATS "?enterprise_project_id=0";
   struct curl_slist *list = headers_ok(url, "p1", NULL);
   ck_assert_str_eq(header_value(list, "Host"), "127.0.0.1:8443");
   char *cr = assert_signature(list, url, SK);
@@ -417,8 +417,8 @@ END_TEST
 /* Credentials with earlier values, to check that a failed parse keeps
  * them. */
 static hss_temp_creds_t previous(void) {
-  hss_temp_creds_t c = {strdup("prev-ak"), strdup("prev-sk"),
-                        strdup("prev-st"), 42};
+  hss_temp_creds_t c = {strdup("prev-ak"), strdup("prev-sk"), strdup("prev-st"),
+                        42};
   ck_assert(c.access && c.secret && c.security_token);
   return c;
 }
@@ -427,9 +427,8 @@ START_TEST(test_temp_creds_ok) {
   hss_temp_creds_t c = {0};
   char err[ERRLEN] = "";
   const char *body = GOOD_BODY;
-  ck_assert_int_eq(hss_parse_temp_creds(body, strlen(body), &c, err,
-                                        sizeof(err)),
-                   0);
+  ck_assert_int_eq(
+      hss_parse_temp_creds(body, strlen(body), &c, err, sizeof(err)), 0);
   ck_assert_str_eq(c.access, MD_AK);
   ck_assert_str_eq(c.secret, MD_SK);
   ck_assert_str_eq(c.security_token, MD_ST);
@@ -452,9 +451,8 @@ START_TEST(test_temp_creds_extra_members) {
       " {\"credential\": {\"expires_at\": \"2026-12-04T06:00:00Z\", "
       "\"securitytoken\": \"" MD_ST "\", \"secret\": \"" MD_SK "\", "
       "\"access\": \"" MD_AK "\", \"other\": 1}, \"x\": [1, 2]}\n";
-  ck_assert_int_eq(hss_parse_temp_creds(body, strlen(body), &c, err,
-                                        sizeof(err)),
-                   0);
+  ck_assert_int_eq(
+      hss_parse_temp_creds(body, strlen(body), &c, err, sizeof(err)), 0);
   ck_assert_str_eq(c.access, MD_AK);
   ck_assert_int_eq(c.expires_at, MD_EXPIRES_UNIX);
   hss_temp_creds_clear(&c);
@@ -466,15 +464,13 @@ START_TEST(test_temp_creds_replace) {
   hss_temp_creds_t c = previous();
   char err[ERRLEN] = "";
   const char *body = GOOD_BODY;
-  ck_assert_int_eq(hss_parse_temp_creds(body, strlen(body), &c, err,
-                                        sizeof(err)),
-                   0);
+  ck_assert_int_eq(
+      hss_parse_temp_creds(body, strlen(body), &c, err, sizeof(err)), 0);
   ck_assert_str_eq(c.access, MD_AK);
   ck_assert_str_eq(c.secret, MD_SK);
   ck_assert_int_eq(c.expires_at, MD_EXPIRES_UNIX);
-  ck_assert_int_eq(hss_parse_temp_creds(body, strlen(body), &c, err,
-                                        sizeof(err)),
-                   0);
+  ck_assert_int_eq(
+      hss_parse_temp_creds(body, strlen(body), &c, err, sizeof(err)), 0);
   ck_assert_str_eq(c.security_token, MD_ST);
   hss_temp_creds_clear(&c);
 }
@@ -509,49 +505,54 @@ static void assert_temp_creds_bad_str(const char *body) {
 
 START_TEST(test_temp_creds_missing_members) {
   /* Each member missing in turn. */
-  assert_temp_creds_bad_str("{\"credential\":{\"secret\":" Q(MD_SK)
-                            ",\"securitytoken\":" Q(MD_ST)
-                            ",\"expires_at\":" Q(MD_EXPIRES) "}}");
-  assert_temp_creds_bad_str("{\"credential\":{\"access\":" Q(MD_AK)
-                            ",\"securitytoken\":" Q(MD_ST)
-                            ",\"expires_at\":" Q(MD_EXPIRES) "}}");
-  assert_temp_creds_bad_str("{\"credential\":{\"access\":" Q(MD_AK)
-                            ",\"secret\":" Q(MD_SK)
-                            ",\"expires_at\":" Q(MD_EXPIRES) "}}");
-  assert_temp_creds_bad_str("{\"credential\":{\"access\":" Q(MD_AK)
-                            ",\"secret\":" Q(MD_SK)
-                            ",\"securitytoken\":" Q(MD_ST) "}}");
+  assert_temp_creds_bad_str(
+      "{\"credential\":{\"secret\":" Q(MD_SK) ",\"securitytoken\":" Q(
+          MD_ST) ",\"expires_at\":" Q(MD_EXPIRES) "}}");
+  assert_temp_creds_bad_str(
+      "{\"credential\":{\"access\":" Q(MD_AK) ",\"securitytoken\":" Q(
+          MD_ST) ",\"expires_at\":" Q(MD_EXPIRES) "}}");
+  assert_temp_creds_bad_str("{\"credential\":{\"access\":" Q(
+      MD_AK) ",\"secret\":" Q(MD_SK) ",\"expires_at\":" Q(MD_EXPIRES) "}}");
+  assert_temp_creds_bad_str("{\"credential\":{\"access\":" Q(
+      MD_AK) ",\"secret\":" Q(MD_SK) ",\"securitytoken\":" Q(MD_ST) "}}");
   /* No credential object at all, or an empty one. */
-  assert_temp_creds_bad_str("{\"access\":" Q(MD_AK) ",\"secret\":" Q(MD_SK)
-                            ",\"securitytoken\":" Q(MD_ST)
-                            ",\"expires_at\":" Q(MD_EXPIRES) "}");
+  assert_temp_creds_bad_str(
+      "{\"access\":" Q(MD_AK) ",\"secret\":" Q(MD_SK) ",\"securitytoken\":" Q(
+          MD_ST) ",\"expires_at\":" Q(MD_EXPIRES) "}");
   assert_temp_creds_bad_str("{\"credential\":{}}");
   assert_temp_creds_bad_str("{}");
   /* Empty strings count as missing. */
-  assert_temp_creds_bad_str(CRED_BODY(Q(""), Q(MD_SK), Q(MD_ST), Q(MD_EXPIRES)));
-  assert_temp_creds_bad_str(CRED_BODY(Q(MD_AK), Q(""), Q(MD_ST), Q(MD_EXPIRES)));
-  assert_temp_creds_bad_str(CRED_BODY(Q(MD_AK), Q(MD_SK), Q(""), Q(MD_EXPIRES)));
+  assert_temp_creds_bad_str(
+      CRED_BODY(Q(""), Q(MD_SK), Q(MD_ST), Q(MD_EXPIRES)));
+  assert_temp_creds_bad_str(
+      CRED_BODY(Q(MD_AK), Q(""), Q(MD_ST), Q(MD_EXPIRES)));
+  assert_temp_creds_bad_str(
+      CRED_BODY(Q(MD_AK), Q(MD_SK), Q(""), Q(MD_EXPIRES)));
   assert_temp_creds_bad_str(CRED_BODY(Q(MD_AK), Q(MD_SK), Q(MD_ST), Q("")));
 }
 END_TEST
 
 START_TEST(test_temp_creds_wrong_types) {
-  assert_temp_creds_bad_str(CRED_BODY("12345", Q(MD_SK), Q(MD_ST), Q(MD_EXPIRES)));
-  assert_temp_creds_bad_str(CRED_BODY(Q(MD_AK), "null", Q(MD_ST), Q(MD_EXPIRES)));
-  assert_temp_creds_bad_str(CRED_BODY(Q(MD_AK), Q(MD_SK), "{\"v\":" Q(MD_ST) "}",
-                                      Q(MD_EXPIRES)));
-  assert_temp_creds_bad_str(CRED_BODY(Q(MD_AK), Q(MD_SK), "[" Q(MD_ST) "]",
-                                      Q(MD_EXPIRES)));
-  assert_temp_creds_bad_str(CRED_BODY(Q(MD_AK), Q(MD_SK), Q(MD_ST), "1796364000"));
+  assert_temp_creds_bad_str(
+      CRED_BODY("12345", Q(MD_SK), Q(MD_ST), Q(MD_EXPIRES)));
+  assert_temp_creds_bad_str(
+      CRED_BODY(Q(MD_AK), "null", Q(MD_ST), Q(MD_EXPIRES)));
+  assert_temp_creds_bad_str(
+      CRED_BODY(Q(MD_AK), Q(MD_SK), "{\"v\":" Q(MD_ST) "}", Q(MD_EXPIRES)));
+  assert_temp_creds_bad_str(
+      CRED_BODY(Q(MD_AK), Q(MD_SK), "[" Q(MD_ST) "]", Q(MD_EXPIRES)));
+  assert_temp_creds_bad_str(
+      CRED_BODY(Q(MD_AK), Q(MD_SK), Q(MD_ST), "1796364000"));
   assert_temp_creds_bad_str(CRED_BODY(Q(MD_AK), Q(MD_SK), Q(MD_ST), "true"));
   /* expires_at a string, but not a UTC time. */
-  assert_temp_creds_bad_str(CRED_BODY(Q(MD_AK), Q(MD_SK), Q(MD_ST), Q("tomorrow")));
+  assert_temp_creds_bad_str(
+      CRED_BODY(Q(MD_AK), Q(MD_SK), Q(MD_ST), Q("tomorrow")));
   assert_temp_creds_bad_str(
       CRED_BODY(Q(MD_AK), Q(MD_SK), Q(MD_ST), Q("2026-13-04T06:00:00Z")));
   /* credential not an object. */
   assert_temp_creds_bad_str("{\"credential\":\"" MD_SK "\"}");
-  assert_temp_creds_bad_str("{\"credential\":[{\"access\":" Q(MD_AK)
-                            ",\"secret\":" Q(MD_SK) "}]}");
+  assert_temp_creds_bad_str(
+      "{\"credential\":[{\"access\":" Q(MD_AK) ",\"secret\":" Q(MD_SK) "}]}");
   assert_temp_creds_bad_str("{\"credential\":null}");
 }
 END_TEST
@@ -570,8 +571,8 @@ START_TEST(test_temp_creds_invalid_json) {
   /* Truncated anywhere. */
   for (size_t len = 1; len < strlen(good); len++)
     assert_temp_creds_bad(good, len);
-  assert_temp_creds_bad_str("{\"credential\":{\"access\":" Q(MD_AK)
-                            ",\"secret\":" Q(MD_SK) ",}}");
+  assert_temp_creds_bad_str(
+      "{\"credential\":{\"access\":" Q(MD_AK) ",\"secret\":" Q(MD_SK) ",}}");
   assert_temp_creds_bad_str("{credential: {access: " MD_AK "}}");
   assert_temp_creds_bad_str("<html>" MD_SK "</html>");
   assert_temp_creds_bad_str(GOOD_BODY "garbage " MD_SK);
@@ -596,7 +597,8 @@ START_TEST(test_temp_creds_empty) {
 }
 END_TEST
 
-/* ---- the suite ------------------------------------------------------------ */
+/* ---- the suite ------------------------------------------------------------
+ */
 
 static Suite *aksk_suite(void) {
   Suite *s = suite_create("aksk");

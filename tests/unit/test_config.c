@@ -24,11 +24,10 @@
 #define ST_INLINE "st-INLINE-s3cr3t-0008"
 #define ST_IN_FILE "st-FILE-s3cr3t-0009"
 
-static const char *const secrets[] = {TOKEN_INLINE,  PASSWORD_INLINE,
-                                      TOKEN_IN_FILE, PASSWORD_IN_FILE,
-                                      URL_PASSWORD,  SK_INLINE,
-                                      SK_IN_FILE,    ST_INLINE,
-                                      ST_IN_FILE};
+static const char *const secrets[] = {
+    TOKEN_INLINE,     PASSWORD_INLINE, TOKEN_IN_FILE,
+    PASSWORD_IN_FILE, URL_PASSWORD,    SK_INLINE,
+    SK_IN_FILE,       ST_INLINE,       ST_IN_FILE};
 
 /* An access key is an identifier, not a secret: it may be logged. */
 #define ACCESS_KEY "HSTESTACCESSKEY00001"
@@ -59,7 +58,8 @@ static void teardown(void) {
   unit_log_uninstall();
 }
 
-/* ---- helpers -------------------------------------------------------------- */
+/* ---- helpers --------------------------------------------------------------
+ */
 
 /* Adds <Project name> with a ProjectId to acc. */
 static oconfig_item_t *add_project(oconfig_item_t *acc, const char *name,
@@ -164,9 +164,7 @@ static void parse_fails(void) {
 }
 
 /* Number of error lines besides the closing summary. */
-static int error_lines(void) {
-  return unit_log_count(LOG_ERR) - 1;
-}
+static int error_lines(void) { return unit_log_count(LOG_ERR) - 1; }
 
 /* The account named name in cfg (fails the test when missing). */
 static const hss_account_t *account(const char *name) {
@@ -186,12 +184,13 @@ static const hss_project_t *project(const hss_account_t *a, const char *name) {
   return NULL;
 }
 
-/* ---- valid configurations --------------------------------------------------- */
+/* ---- valid configurations ---------------------------------------------------
+ */
 
 START_TEST(test_full_config) {
   const char *token_path = secret_file("token", TOKEN_IN_FILE "\n", 0600);
-  const char *ca_path = secret_file("ca.pem", "-----BEGIN CERTIFICATE-----\n",
-                                    0644);
+  const char *ca_path =
+      secret_file("ca.pem", "-----BEGIN CERTIFICATE-----\n", 0644);
   oconfig_item_t *prod = oci_add_block(root, "Account", "prod");
   oci_add_str(prod, "Region", "cn-north-4");
   oci_add_str(prod, "TokenFile", token_path);
@@ -267,7 +266,8 @@ START_TEST(test_full_config) {
   ck_assert_ptr_null(a->cacert);
   ck_assert_ptr_null(a->proxy);
   p = project(a, "dev-web");
-  ck_assert_int_eq(p->timeout_ms, HSS_DEFAULT_TIMEOUT_MS); /* min(10 s, 108 s) */
+  ck_assert_int_eq(p->timeout_ms,
+                   HSS_DEFAULT_TIMEOUT_MS); /* min(10 s, 108 s) */
   ck_assert_ptr_eq(p->account, a);
   ck_assert_uint_eq(p->index, 3);
   p = project(a, "dev-fast");
@@ -326,7 +326,7 @@ START_TEST(test_derived_timeout) {
   static const struct {
     double interval;
     long timeout_ms;
-  } cases[] = {{1, 900},     {5, 4500}, {10, 9000}, {11, 9900},
+  } cases[] = {{1, 900},      {5, 4500},   {10, 9000}, {11, 9900},
                {11.2, 10000}, {60, 10000}, {0.5, 450}, {0.001, 1}};
   for (size_t i = 0; i < sizeof(cases) / sizeof(*cases); i++) {
     oci_free(root);
@@ -559,7 +559,8 @@ START_TEST(test_metadata_http_endpoint_refused) {
 }
 END_TEST
 
-/* ---- errors: unknown options and structure ---------------------------------- */
+/* ---- errors: unknown options and structure ----------------------------------
+ */
 
 START_TEST(test_unknown_plugin_option) {
   prod_web(NULL);
@@ -575,8 +576,8 @@ START_TEST(test_unknown_account_option) {
   oconfig_item_t *acc = prod_web(NULL);
   oci_add_str(acc, "Regoin", "cn-north-4");
   parse_fails();
-  ck_assert(unit_log_has(LOG_ERR, "Account \"prod\"", "\"Regoin\"", "unknown",
-                         NULL));
+  ck_assert(
+      unit_log_has(LOG_ERR, "Account \"prod\"", "\"Regoin\"", "unknown", NULL));
   ck_assert_int_eq(error_lines(), 1);
 }
 END_TEST
@@ -629,8 +630,8 @@ START_TEST(test_bad_project_label) {
   oci_add_str(p, "ProjectId", "x");
   add_project(acc, "web", "p-web");
   parse_fails();
-  ck_assert(unit_log_has(LOG_ERR, "Account \"prod\"", "<Project>", "label",
-                         NULL));
+  ck_assert(
+      unit_log_has(LOG_ERR, "Account \"prod\"", "<Project>", "label", NULL));
   ck_assert_int_eq(error_lines(), 1);
   ck_assert(!unit_log_any("(null)"));
 }
@@ -731,10 +732,10 @@ START_TEST(test_password_incomplete) {
   oci_add_str(a3, "User", "u");
   add_project(a3, "w3", "p3");
   parse_fails();
-  ck_assert(unit_log_has(LOG_ERR, "Account \"a1\"", "\"Domain\"", "missing",
-                         NULL));
-  ck_assert(unit_log_has(LOG_ERR, "Account \"a2\"", "\"User\"", "missing",
-                         NULL));
+  ck_assert(
+      unit_log_has(LOG_ERR, "Account \"a1\"", "\"Domain\"", "missing", NULL));
+  ck_assert(
+      unit_log_has(LOG_ERR, "Account \"a2\"", "\"User\"", "missing", NULL));
   ck_assert(unit_log_has(LOG_ERR, "Account \"a3\"", "\"Password\"",
                          "\"PasswordFile\"", "missing", NULL));
   ck_assert_int_eq(error_lines(), 3);
@@ -793,8 +794,8 @@ START_TEST(test_empty_inline_secret) {
   oci_add_str(acc, "Token", "");
   add_project(acc, "web", "p-web");
   parse_fails();
-  ck_assert(unit_log_has(LOG_ERR, "Account \"prod\"", "\"Token\"", "empty",
-                         NULL));
+  ck_assert(
+      unit_log_has(LOG_ERR, "Account \"prod\"", "\"Token\"", "empty", NULL));
 }
 END_TEST
 
@@ -850,14 +851,14 @@ START_TEST(test_security_token_alone) {
   oci_add_str(a2, "SecurityTokenFile", secret_file("st", ST_IN_FILE, 0600));
   add_project(a2, "web2", "p-web2");
   parse_fails();
-  ck_assert(unit_log_has(LOG_ERR, "Account \"a1\"", "\"AccessKey\"",
-                         "missing", NULL));
+  ck_assert(unit_log_has(LOG_ERR, "Account \"a1\"", "\"AccessKey\"", "missing",
+                         NULL));
   ck_assert(unit_log_has(LOG_ERR, "Account \"a1\"", "\"SecretKey\"",
                          "\"SecretKeyFile\"", "missing", NULL));
-  ck_assert(unit_log_has(LOG_ERR, "Account \"a2\"", "\"AccessKey\"",
-                         "missing", NULL));
-  ck_assert(unit_log_has(LOG_ERR, "Account \"a2\"", "\"SecretKey\"",
-                         "missing", NULL));
+  ck_assert(unit_log_has(LOG_ERR, "Account \"a2\"", "\"AccessKey\"", "missing",
+                         NULL));
+  ck_assert(unit_log_has(LOG_ERR, "Account \"a2\"", "\"SecretKey\"", "missing",
+                         NULL));
   ck_assert_int_eq(error_lines(), 4);
 }
 END_TEST
@@ -955,18 +956,16 @@ static void assert_bad_metadata_url(const char *url) {
   oci_add_bool(acc, "MetadataCredentials", true);
   oci_add_str(acc, "MetadataURL", url);
   parse_fails();
-  ck_assert_msg(unit_log_has(LOG_ERR, "Account \"prod\"", "\"MetadataURL\"",
-                             NULL),
-                "no MetadataURL error for %s", url);
+  ck_assert_msg(
+      unit_log_has(LOG_ERR, "Account \"prod\"", "\"MetadataURL\"", NULL),
+      "no MetadataURL error for %s", url);
   ck_assert_int_eq(error_lines(), 1);
 }
 
 START_TEST(test_bad_metadata_urls) {
   static const char *const urls[] = {
-      "ftp://127.0.0.1/openstack/latest/securitykey",
-      "not a url",
-      "169.254.169.254/openstack/latest/securitykey",
-      "http://",
+      "ftp://127.0.0.1/openstack/latest/securitykey", "not a url",
+      "169.254.169.254/openstack/latest/securitykey", "http://",
       "file:///etc/passwd"};
   for (size_t i = 0; i < sizeof(urls) / sizeof(*urls); i++)
     assert_bad_metadata_url(urls[i]);
@@ -978,8 +977,7 @@ END_TEST
 START_TEST(test_metadata_url_userinfo_hidden) {
   assert_bad_metadata_url("http://user:" URL_PASSWORD
                           "@127.0.0.1:8080/openstack/latest/securitykey");
-  ck_assert(unit_log_has(LOG_ERR, "\"MetadataURL\"", "user information",
-                         NULL));
+  ck_assert(unit_log_has(LOG_ERR, "\"MetadataURL\"", "user information", NULL));
   ck_assert(!unit_log_any(URL_PASSWORD));
   assert_bad_metadata_url("ftp://user:" URL_PASSWORD "@127.0.0.1/x");
   ck_assert(!unit_log_any(URL_PASSWORD));
@@ -1039,10 +1037,10 @@ START_TEST(test_empty_inline_aksk) {
   oci_add_str(acc, "SecretKey", "");
   oci_add_str(acc, "SecurityToken", "");
   parse_fails();
-  ck_assert(unit_log_has(LOG_ERR, "Account \"prod\"", "\"AccessKey\"",
-                         "empty", NULL));
-  ck_assert(unit_log_has(LOG_ERR, "Account \"prod\"", "\"SecretKey\"",
-                         "empty", NULL));
+  ck_assert(unit_log_has(LOG_ERR, "Account \"prod\"", "\"AccessKey\"", "empty",
+                         NULL));
+  ck_assert(unit_log_has(LOG_ERR, "Account \"prod\"", "\"SecretKey\"", "empty",
+                         NULL));
   ck_assert(unit_log_has(LOG_ERR, "Account \"prod\"", "\"SecurityToken\"",
                          "empty", NULL));
 }
@@ -1064,8 +1062,8 @@ static void assert_bad_endpoint(const char *url) {
 
 START_TEST(test_bad_endpoints) {
   static const char *const urls[] = {
-      "not a url",     "ftp://x",          "https://h/path", "https://h?q=1",
-      "https://h#top", "hss.example.com",  "https://",       "https://h:0x1"};
+      "not a url",     "ftp://x",         "https://h/path", "https://h?q=1",
+      "https://h#top", "hss.example.com", "https://",       "https://h:0x1"};
   for (size_t i = 0; i < sizeof(urls) / sizeof(*urls); i++)
     assert_bad_endpoint(urls[i]);
 }
@@ -1144,12 +1142,13 @@ START_TEST(test_unreadable_cacert) {
   const char *path = unit_tmp_path("no-ca.pem");
   oci_add_str(acc, "CACert", path);
   parse_fails();
-  ck_assert(unit_log_has(LOG_ERR, "Account \"prod\"", "\"CACert\"", path,
-                         NULL));
+  ck_assert(
+      unit_log_has(LOG_ERR, "Account \"prod\"", "\"CACert\"", path, NULL));
 }
 END_TEST
 
-/* ---- errors: lengths and duplicates ----------------------------------------- */
+/* ---- errors: lengths and duplicates -----------------------------------------
+ */
 
 /* A project option value of n bytes: ok tells whether it must pass. */
 static void check_project_value(const char *option, size_t n, bool ok) {
@@ -1169,8 +1168,8 @@ static void check_project_value(const char *option, size_t n, bool ok) {
     return;
   }
   parse_fails();
-  ck_assert(unit_log_has(LOG_ERR, "Account \"prod\", Project \"web\"", quoted,
-                         NULL));
+  ck_assert(
+      unit_log_has(LOG_ERR, "Account \"prod\", Project \"web\"", quoted, NULL));
 }
 
 START_TEST(test_id_lengths) {
@@ -1249,7 +1248,8 @@ START_TEST(test_duplicate_account) {
 }
 END_TEST
 
-/* ---- errors: values ----------------------------------------------------------- */
+/* ---- errors: values
+ * ----------------------------------------------------------- */
 
 START_TEST(test_timeout_not_below_interval) {
   oconfig_item_t *acc = token_account("prod");
@@ -1288,19 +1288,19 @@ START_TEST(test_wrong_value_types) {
   parse_fails();
   ck_assert(unit_log_has(LOG_ERR, "Account \"prod\"", "\"Endpoint\"", "string",
                          NULL));
-  ck_assert(unit_log_has(LOG_ERR, "Account \"prod\"", "\"Timeout\"", "number",
-                         NULL));
+  ck_assert(
+      unit_log_has(LOG_ERR, "Account \"prod\"", "\"Timeout\"", "number", NULL));
   ck_assert(unit_log_has(LOG_ERR, "Account \"prod\"", "\"VerifyPeer\"",
                          "boolean", NULL));
   ck_assert(unit_log_has(LOG_ERR, "Account \"prod\"", "\"VerifyHost\"",
                          "boolean", NULL));
-  ck_assert(unit_log_has(LOG_ERR, "Account \"prod\"", "\"ConnectTimeout\"",
-                         NULL));
+  ck_assert(
+      unit_log_has(LOG_ERR, "Account \"prod\"", "\"ConnectTimeout\"", NULL));
   ck_assert(unit_log_has(LOG_ERR, "Account \"prod\"", "\"CACert\"", NULL));
   ck_assert(unit_log_has(LOG_ERR, "Account \"prod\"", "\"Proxy\"", NULL));
   ck_assert(unit_log_has(LOG_ERR, "Project \"web\"", "\"Host\"", NULL));
-  ck_assert(unit_log_has(LOG_ERR, "Project \"web\"", "\"Interval\"", "number",
-                         NULL));
+  ck_assert(
+      unit_log_has(LOG_ERR, "Project \"web\"", "\"Interval\"", "number", NULL));
   ck_assert_int_eq(error_lines(), 9);
 }
 END_TEST
@@ -1316,8 +1316,8 @@ START_TEST(test_number_ranges) {
   parse_fails();
   ck_assert(unit_log_has(LOG_ERR, "Account \"prod\"", "\"Timeout\"", NULL));
   ck_assert(unit_log_has(LOG_ERR, "Project \"web\"", "\"Interval\"", NULL));
-  ck_assert(unit_log_has(LOG_ERR, "Account \"dev\"", "\"ConnectTimeout\"",
-                         NULL));
+  ck_assert(
+      unit_log_has(LOG_ERR, "Account \"dev\"", "\"ConnectTimeout\"", NULL));
 }
 END_TEST
 
@@ -1327,8 +1327,8 @@ START_TEST(test_wrong_type_for_secret) {
   oci_add_num(acc, "Token", 12345);
   add_project(acc, "web", "p-web");
   parse_fails();
-  ck_assert(unit_log_has(LOG_ERR, "Account \"prod\"", "\"Token\"", "string",
-                         NULL));
+  ck_assert(
+      unit_log_has(LOG_ERR, "Account \"prod\"", "\"Token\"", "string", NULL));
 }
 END_TEST
 
@@ -1336,8 +1336,8 @@ START_TEST(test_empty_string_option) {
   oconfig_item_t *acc = prod_web(NULL);
   oci_add_str(acc, "Proxy", "");
   parse_fails();
-  ck_assert(unit_log_has(LOG_ERR, "Account \"prod\"", "\"Proxy\"", "empty",
-                         NULL));
+  ck_assert(
+      unit_log_has(LOG_ERR, "Account \"prod\"", "\"Proxy\"", "empty", NULL));
 }
 END_TEST
 
@@ -1502,7 +1502,8 @@ START_TEST(test_free_twice) {
 }
 END_TEST
 
-/* ---- plugin-level options: budgets, concurrency, fleet ------------------------ */
+/* ---- plugin-level options: budgets, concurrency, fleet
+ * ------------------------ */
 
 /* Regression (found by fuzz_config): two errors of different kinds in one
  * account must not cancel out into an accepted config. */
@@ -1511,8 +1512,8 @@ START_TEST(test_errors_do_not_cancel) {
   oci_add_str(acc, "TokenFile", secret_file("t", TOKEN_IN_FILE, 0600));
   oci_add_str(acc, "MetadataURL", "http://127.0.0.1:1/x");
   parse_fails();
-  ck_assert(unit_log_has(LOG_ERR, "\"Token\"", "\"TokenFile\"", "exclusive",
-                         NULL));
+  ck_assert(
+      unit_log_has(LOG_ERR, "\"Token\"", "\"TokenFile\"", "exclusive", NULL));
   ck_assert(unit_log_has(LOG_ERR, "\"MetadataURL\"", NULL));
 }
 END_TEST
@@ -1562,14 +1563,12 @@ START_TEST(test_budget_errors) {
   parse_fails();
   ck_assert(unit_log_has(LOG_ERR, "<Plugin hss_imgstats>", "\"RateLimit\"",
                          "two numbers", NULL));
-  ck_assert(unit_log_has(LOG_ERR, "<Plugin hss_imgstats>",
-                         "\"MaxConcurrency\"", NULL));
-  ck_assert(unit_log_has(LOG_ERR, "\"Pollers\"", "\"a\" is listed twice",
+  ck_assert(unit_log_has(LOG_ERR, "<Plugin hss_imgstats>", "\"MaxConcurrency\"",
                          NULL));
-  ck_assert(unit_log_has(LOG_ERR, "Account \"prod\"", "\"RateLimit\"",
-                         NULL));
-  ck_assert(unit_log_has(LOG_ERR, "Account \"other\"", "\"RateLimit\"",
-                         NULL));
+  ck_assert(
+      unit_log_has(LOG_ERR, "\"Pollers\"", "\"a\" is listed twice", NULL));
+  ck_assert(unit_log_has(LOG_ERR, "Account \"prod\"", "\"RateLimit\"", NULL));
+  ck_assert(unit_log_has(LOG_ERR, "Account \"other\"", "\"RateLimit\"", NULL));
 }
 END_TEST
 
@@ -1586,7 +1585,8 @@ START_TEST(test_fleet_option_errors) {
 }
 END_TEST
 
-/* ---- the suite ---------------------------------------------------------------- */
+/* ---- the suite
+ * ---------------------------------------------------------------- */
 
 /* A test case with the fixture (which checks the log for secrets). */
 static TCase *config_tcase(const char *name) {

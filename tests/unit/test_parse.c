@@ -247,9 +247,9 @@ START_TEST(test_missing_and_null) {
 END_TEST
 
 START_TEST(test_wrong_types) {
-  static const char *const bad_counts[] = {
-      "\"5\"", "5.0", "1e3", "true", "false", "[5]", "{\"v\":5}", "\"\"",
-      "5.5", "-1.0", "NaN"};
+  static const char *const bad_counts[] = {"\"5\"", "5.0",  "1e3",       "true",
+                                           "false", "[5]",  "{\"v\":5}", "\"\"",
+                                           "5.5",   "-1.0", "NaN"};
   for (size_t i = 0; i < sizeof(bad_counts) / sizeof(*bad_counts); i++) {
     assert_one("repository_scan_num", NULL, bad_counts[i],
                "repository_scan_num", HSS_FIELD_WRONG_TYPE, 0);
@@ -258,8 +258,8 @@ START_TEST(test_wrong_types) {
     assert_one("high_risk", "registriy", bad_counts[i], "high_risk-registry",
                HSS_FIELD_WRONG_TYPE, 0);
   }
-  static const char *const bad_bools[] = {"1", "0", "\"true\"", "[true]",
-                                          "{}", "1.0"};
+  static const char *const bad_bools[] = {"1",      "0",  "\"true\"",
+                                          "[true]", "{}", "1.0"};
   for (size_t i = 0; i < sizeof(bad_bools) / sizeof(*bad_bools); i++)
     assert_one("already_given", NULL, bad_bools[i], "already_given",
                HSS_FIELD_WRONG_TYPE, 0);
@@ -269,9 +269,14 @@ START_TEST(test_wrong_types) {
 END_TEST
 
 START_TEST(test_out_of_range) {
-  static const char *const too_big[] = {
-      "-1", "-2147483648", "2147483648", "4294967296", "9223372036854775807",
-      "18446744073709551615", "-9223372036854775808", "99999999999999999999"};
+  static const char *const too_big[] = {"-1",
+                                        "-2147483648",
+                                        "2147483648",
+                                        "4294967296",
+                                        "9223372036854775807",
+                                        "18446744073709551615",
+                                        "-9223372036854775808",
+                                        "99999999999999999999"};
   for (size_t i = 0; i < sizeof(too_big) / sizeof(*too_big); i++) {
     assert_one("free_quota_num", NULL, too_big[i], "free_quota_num",
                HSS_FIELD_OUT_OF_RANGE, 0);
@@ -370,9 +375,9 @@ START_TEST(test_empty_and_null_body) {
 END_TEST
 
 START_TEST(test_non_object_roots) {
-  static const char *const roots[] = {"[]",    "[1,2]", "\"text\"", "5",
-                                      "5 ",    "-3.5",  "null",     "null\n",
-                                      "true",  "false "};
+  static const char *const roots[] = {"[]",   "[1,2]", "\"text\"", "5",
+                                      "5 ",   "-3.5",  "null",     "null\n",
+                                      "true", "false "};
   for (size_t i = 0; i < sizeof(roots) / sizeof(*roots); i++) {
     const char *err = parse_fails(roots[i], strlen(roots[i]));
     ck_assert_msg(strstr(err, "not an object") != NULL,
@@ -497,9 +502,16 @@ END_TEST
 
 START_TEST(test_api_error_unknown_bodies) {
   static const char *const bodies[] = {
-      NULL, "", "<html>oops</html>", "[1]", "\"x\"", "{}", "{\"error\":\"x\"}",
+      NULL,
+      "",
+      "<html>oops</html>",
+      "[1]",
+      "\"x\"",
+      "{}",
+      "{\"error\":\"x\"}",
       "{\"error_code\":{\"a\":1},\"error_msg\":[\"m\"]}",
-      "{\"error_code\":\"A\"", "{\"error_code\":null,\"error_msg\":null}"};
+      "{\"error_code\":\"A\"",
+      "{\"error_code\":null,\"error_msg\":null}"};
   for (size_t i = 0; i < sizeof(bodies) / sizeof(*bodies); i++) {
     hss_api_error_t e;
     parse_error(bodies[i], &e);
@@ -565,7 +577,11 @@ END_TEST
 
 START_TEST(test_sanitize_copy) {
   char dst[8];
-  hss_sanitize_copy(dst, sizeof(dst), "a\x01" "b\x1f\x7f" "c", 6);
+  hss_sanitize_copy(dst, sizeof(dst),
+                    "a\x01"
+                    "b\x1f\x7f"
+                    "c",
+                    6);
   ck_assert_str_eq(dst, "a?b??c");
   hss_sanitize_copy(dst, sizeof(dst), "0123456789", 10);
   ck_assert_str_eq(dst, "0123456");
@@ -652,16 +668,26 @@ END_TEST
 
 START_TEST(test_utc_time_bad) {
   static const char *const bad[] = {
-      "2020-01-04T09:05:22",       "2020-01-04T09:05:22.701000",
-      "2020-13-04T09:05:22Z",      "2020-00-04T09:05:22Z",
-      "2020-01-32T09:05:22Z",      "2020-01-00T09:05:22Z",
-      "2020-01-04T24:05:22Z",      "2020-01-04T09:60:22Z",
-      "2020-01-04T09:05:61Z",      "garbage",
-      "",                          "2020-01-04 09:05:22Z",
-      "2020-01-04T09:05:22.Z",     "2020-01-04T09:05:22Zjunk",
-      "2020-01-04T09:05:22+01:00", "2020-01-04T09:05:22z",
-      "20-01-04T09:05:22Z",        "2020-1-4T9:5:22Z",
-      "2020-01-04T09:05Z",         "2020-01-04T09:05:22 Z",
+      "2020-01-04T09:05:22",
+      "2020-01-04T09:05:22.701000",
+      "2020-13-04T09:05:22Z",
+      "2020-00-04T09:05:22Z",
+      "2020-01-32T09:05:22Z",
+      "2020-01-00T09:05:22Z",
+      "2020-01-04T24:05:22Z",
+      "2020-01-04T09:60:22Z",
+      "2020-01-04T09:05:61Z",
+      "garbage",
+      "",
+      "2020-01-04 09:05:22Z",
+      "2020-01-04T09:05:22.Z",
+      "2020-01-04T09:05:22Zjunk",
+      "2020-01-04T09:05:22+01:00",
+      "2020-01-04T09:05:22z",
+      "20-01-04T09:05:22Z",
+      "2020-1-4T9:5:22Z",
+      "2020-01-04T09:05Z",
+      "2020-01-04T09:05:22 Z",
   };
   for (size_t i = 0; i < sizeof(bad) / sizeof(*bad); i++)
     assert_bad_time(bad[i]);

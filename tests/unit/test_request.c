@@ -36,7 +36,7 @@ static const char *json_path(json_object *root, const char *const *keys,
         (i + 1 < n && !json_object_is_type(v, json_type_object)))
       return NULL;
   return json_object_is_type(v, json_type_string) ? json_object_get_string(v)
-                                                   : NULL;
+                                                  : NULL;
 }
 
 /* Builds the IAM body, parses it back and checks every field. */
@@ -48,10 +48,10 @@ static void assert_token_body(const char *domain, const char *user,
   ck_assert_msg(root != NULL, "body is not JSON: %s", body);
   static const char *const user_name[] = {"auth", "identity", "password",
                                           "user", "name"};
-  static const char *const user_pw[] = {"auth", "identity", "password",
-                                        "user", "password"};
-  static const char *const domain_name[] = {"auth",     "identity", "password",
-                                            "user",     "domain",   "name"};
+  static const char *const user_pw[] = {"auth", "identity", "password", "user",
+                                        "password"};
+  static const char *const domain_name[] = {"auth", "identity", "password",
+                                            "user", "domain",   "name"};
   static const char *const project[] = {"auth", "scope", "project", "id"};
   ck_assert_pstr_eq(json_path(root, user_name, 5), user);
   ck_assert_pstr_eq(json_path(root, user_pw, 5), password);
@@ -63,8 +63,9 @@ static void assert_token_body(const char *domain, const char *user,
   ck_assert(json_object_object_get_ex(identity, "methods", &methods));
   ck_assert(json_object_is_type(methods, json_type_array));
   ck_assert_uint_eq(json_object_array_length(methods), 1);
-  ck_assert_str_eq(json_object_get_string(json_object_array_get_idx(methods, 0)),
-                   "password");
+  ck_assert_str_eq(
+      json_object_get_string(json_object_array_get_idx(methods, 0)),
+      "password");
   ck_assert_int_eq(json_object_object_length(root), 1);
   ck_assert_int_eq(json_object_object_length(auth), 2);
   ck_assert_int_eq(json_object_object_length(identity), 2);
@@ -126,11 +127,12 @@ static void proxy_fails(const char *url, const char *secret) {
   if (url[0] != '\0')
     ck_assert_msg(strstr(err, url) == NULL, "error shows the URL: %s", err);
   if (secret != NULL)
-    ck_assert_msg(strstr(err, secret) == NULL, "error shows \"%s\": %s",
-                  secret, err);
+    ck_assert_msg(strstr(err, secret) == NULL, "error shows \"%s\": %s", secret,
+                  err);
 }
 
-/* ---- request.c ------------------------------------------------------------ */
+/* ---- request.c ------------------------------------------------------------
+ */
 
 START_TEST(test_stats_url_plain) {
   assert_stats_url("0b5a7d3f6e2c4e1a9d8f7c6b5a4e3d2c", NULL,
@@ -152,7 +154,8 @@ END_TEST
 
 START_TEST(test_stats_url_eps) {
   assert_stats_url("p1", "all_granted_eps",
-                   BASE "/v5/p1" STATS "?enterprise_project_id=all_granted_eps");
+                   BASE "/v5/p1" STATS
+                        "?enterprise_project_id=all_granted_eps");
   assert_stats_url("p1", "0", BASE "/v5/p1" STATS "?enterprise_project_id=0");
   assert_stats_url("p1", "a b&c=d/e+f?g#h \xc3\xa9",
                    BASE "/v5/p1" STATS "?enterprise_project_id="
@@ -170,10 +173,11 @@ START_TEST(test_stats_url_long_ids) {
   id[256] = '\0';
   char *url = hss_stats_url(BASE, id, id);
   ck_assert_ptr_nonnull(url);
-  ck_assert_uint_eq(strlen(url), strlen(BASE "/v5/" STATS
-                                            "?enterprise_project_id=") +
-                                     2 * 3 * 256);
-  ck_assert_ptr_nonnull(strstr(url, "%2F%2F" STATS "?enterprise_project_id=%2F"));
+  ck_assert_uint_eq(strlen(url),
+                    strlen(BASE "/v5/" STATS "?enterprise_project_id=") +
+                        2 * 3 * 256);
+  ck_assert_ptr_nonnull(
+      strstr(url, "%2F%2F" STATS "?enterprise_project_id=%2F"));
   free(url);
 }
 END_TEST
@@ -181,7 +185,8 @@ END_TEST
 START_TEST(test_iam_token_url) {
   char *url = hss_iam_token_url("https://iam.cn-north-4.myhuaweicloud.com");
   ck_assert_ptr_nonnull(url);
-  ck_assert_str_eq(url, "https://iam.cn-north-4.myhuaweicloud.com/v3/auth/tokens");
+  ck_assert_str_eq(url,
+                   "https://iam.cn-north-4.myhuaweicloud.com/v3/auth/tokens");
   free(url);
   url = hss_iam_token_url("http://127.0.0.1:5000");
   ck_assert_str_eq(url, "http://127.0.0.1:5000/v3/auth/tokens");
@@ -261,18 +266,18 @@ END_TEST
 
 START_TEST(test_region_known) {
   static const char *const known[] = {
-      "cn-north-1",     "cn-north-2",       "cn-north-4",     "cn-north-9",
-      "cn-north-11",    "cn-north-12",      "cn-east-2",      "cn-east-3",
-      "cn-east-4",      "cn-east-5",        "cn-south-1",     "cn-south-2",
-      "cn-south-4",     "cn-southwest-2",   "cn-southwest-3", "ap-southeast-1",
-      "ap-southeast-2", "ap-southeast-3",   "ap-southeast-4", "af-south-1",
-      "sa-brazil-1",    "la-south-2",       "la-north-2",     "na-mexico-1",
-      "tr-west-1",      "ae-ad-1",          "me-east-1",      "my-kualalumpur-1",
+      "cn-north-1",     "cn-north-2",     "cn-north-4",     "cn-north-9",
+      "cn-north-11",    "cn-north-12",    "cn-east-2",      "cn-east-3",
+      "cn-east-4",      "cn-east-5",      "cn-south-1",     "cn-south-2",
+      "cn-south-4",     "cn-southwest-2", "cn-southwest-3", "ap-southeast-1",
+      "ap-southeast-2", "ap-southeast-3", "ap-southeast-4", "af-south-1",
+      "sa-brazil-1",    "la-south-2",     "la-north-2",     "na-mexico-1",
+      "tr-west-1",      "ae-ad-1",        "me-east-1",      "my-kualalumpur-1",
       "ru-moscow-1",    "eu-west-101"};
   for (size_t i = 0; i < sizeof(known) / sizeof(*known); i++)
     ck_assert_msg(hss_region_known(known[i]), "%s unknown", known[i]);
-  static const char *const unknown[] = {"cn-north-3", "us-east-1", "CN-NORTH-4",
-                                        "cn-north-4 ", "", "eu-west-0"};
+  static const char *const unknown[] = {
+      "cn-north-3", "us-east-1", "CN-NORTH-4", "cn-north-4 ", "", "eu-west-0"};
   for (size_t i = 0; i < sizeof(unknown) / sizeof(*unknown); i++)
     ck_assert_msg(!hss_region_known(unknown[i]), "%s known", unknown[i]);
 }
@@ -290,9 +295,16 @@ START_TEST(test_region_valid) {
   too_long[65] = '\0';
   ck_assert(hss_region_valid(long_ok));
   ck_assert(!hss_region_valid(too_long));
-  static const char *const invalid[] = {
-      "",  "a",  "CN-north-4", "cn_north_4", "cn north 4", "cn.north.4",
-      "cn-north-4/", "h@x", "cn-north-4\n", "r\xc3\xa9gion"};
+  static const char *const invalid[] = {"",
+                                        "a",
+                                        "CN-north-4",
+                                        "cn_north_4",
+                                        "cn north 4",
+                                        "cn.north.4",
+                                        "cn-north-4/",
+                                        "h@x",
+                                        "cn-north-4\n",
+                                        "r\xc3\xa9gion"};
   for (size_t i = 0; i < sizeof(invalid) / sizeof(*invalid); i++)
     ck_assert_msg(!hss_region_valid(invalid[i]), "\"%s\" valid", invalid[i]);
 }
@@ -321,10 +333,12 @@ START_TEST(test_base_url_errors) {
   ck_assert_ptr_nonnull(strstr(base_url_fails("ftp://x", false), "scheme"));
   ck_assert_ptr_nonnull(strstr(base_url_fails("ftp://x", true), "scheme"));
   base_url_fails("file:///etc/passwd", true);
-  ck_assert_ptr_nonnull(strstr(base_url_fails("https://h/path", false), "path"));
+  ck_assert_ptr_nonnull(
+      strstr(base_url_fails("https://h/path", false), "path"));
   base_url_fails("https://h/v5", false);
   base_url_fails("https://h//", false);
-  ck_assert_ptr_nonnull(strstr(base_url_fails("https://h?q=1", false), "query"));
+  ck_assert_ptr_nonnull(
+      strstr(base_url_fails("https://h?q=1", false), "query"));
   base_url_fails("https://h/?", false);
   base_url_fails("https://h#frag", false);
   base_url_fails("https://h:99999", false);
@@ -338,8 +352,8 @@ END_TEST
 /* A URL with user information is refused, and its password never shown. */
 START_TEST(test_base_url_userinfo_hidden) {
   static const char *const urls[] = {
-      "https://user:pw-s3cr3t@h", "https://user:pw-s3cr3t@h/path",
-      "ftp://user:pw-s3cr3t@h", "http://user:pw-s3cr3t@h",
+      "https://user:pw-s3cr3t@h",     "https://user:pw-s3cr3t@h/path",
+      "ftp://user:pw-s3cr3t@h",       "http://user:pw-s3cr3t@h",
       "https://user:pw-s3cr3t@h:bad", "https://:pw-s3cr3t@h"};
   for (size_t i = 0; i < sizeof(urls) / sizeof(*urls); i++) {
     const char *err = base_url_fails(urls[i], false);
@@ -352,13 +366,14 @@ START_TEST(test_base_url_userinfo_hidden) {
 }
 END_TEST
 
-/* ---- endpoint.c: proxy URLs ------------------------------------------------ */
+/* ---- endpoint.c: proxy URLs ------------------------------------------------
+ */
 
 START_TEST(test_proxy_ok) {
   static const char *const ok[] = {
-      "http://proxy:3128",        "https://proxy.example.com:443",
-      "socks4://10.0.0.1:1080",   "socks4a://p:1080",
-      "socks5://p:1080",          "socks5h://p:1080",
+      "http://proxy:3128",         "https://proxy.example.com:443",
+      "socks4://10.0.0.1:1080",    "socks4a://p:1080",
+      "socks5://p:1080",           "socks5h://p:1080",
       "http://user:pw@proxy:3128", "http://[::1]:3128"};
   for (size_t i = 0; i < sizeof(ok) / sizeof(*ok); i++) {
     char err[ERRLEN] = "";

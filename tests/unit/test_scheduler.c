@@ -88,9 +88,8 @@ START_TEST(test_interval_floor) {
   hss_sched_input_t in[] = {{0, 60}, {0, 300}};
   hss_budget_t groups[] = {{5, 60}};
   hss_sched_t s;
-  ck_assert_int_eq(hss_sched_init(&s, in, 2, groups, 1, (hss_budget_t){5, 60},
-                                  0),
-                   0);
+  ck_assert_int_eq(
+      hss_sched_init(&s, in, 2, groups, 1, (hss_budget_t){5, 60}, 0), 0);
   ck_assert_double_eq_tol(s.entries[0].interval, 60, EPS);
   ck_assert_double_eq_tol(s.entries[1].interval, 300, EPS);
   double starts[2 * 100];
@@ -112,13 +111,11 @@ START_TEST(test_account_budget_even_spacing) {
     in[i] = (hss_sched_input_t){0, 10};
   hss_budget_t groups[] = {{5, 10}};
   hss_sched_t s;
-  ck_assert_int_eq(hss_sched_init(&s, in, N, groups, 1,
-                                  (hss_budget_t){100000, 1}, 0),
-                   0);
+  ck_assert_int_eq(
+      hss_sched_init(&s, in, N, groups, 1, (hss_budget_t){100000, 1}, 0), 0);
   double margin = s.groups[0].window.margin;
   for (int i = 0; i < N; i++)
-    ck_assert_double_eq_tol(s.entries[i].interval, N * (10 + margin) / 5,
-                            1e-6);
+    ck_assert_double_eq_tol(s.entries[i].interval, N * (10 + margin) / 5, 1e-6);
   static double starts[N * 100];
   size_t count[N];
   simulate(&s, 600, 0.05, starts, 100, count);
@@ -281,7 +278,8 @@ START_TEST(test_window) {
 }
 END_TEST
 
-/* ---- rendezvous ------------------------------------------------------------ */
+/* ---- rendezvous ------------------------------------------------------------
+ */
 
 #define KEYS 600
 

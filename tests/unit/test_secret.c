@@ -11,13 +11,9 @@
 
 #define ERRLEN 512
 
-static void setup(void) {
-  unit_tmp_dir();
-}
+static void setup(void) { unit_tmp_dir(); }
 
-static void teardown(void) {
-  unit_tmp_cleanup();
-}
+static void teardown(void) { unit_tmp_cleanup(); }
 
 /* Writes content to <tmpdir>/name with mode 0600; fails the test if not. */
 static const char *write_secret(const char *name, const char *content) {
@@ -43,8 +39,7 @@ static const char *load_fails(const char *path, const char *content) {
                 "%s was accepted", path);
   ck_assert(err[0] != '\0');
   if (content != NULL && content[0] != '\0')
-    ck_assert_msg(strstr(err, content) == NULL, "error shows content: %s",
-                  err);
+    ck_assert_msg(strstr(err, content) == NULL, "error shows content: %s", err);
   ck_assert_ptr_null(s.value);
   hss_secret_clear(&s);
   return err;
@@ -264,9 +259,8 @@ END_TEST
 START_TEST(test_control_characters_refused) {
   char err[ERRLEN] = "";
   hss_secret_t s = {0};
-  ck_assert_int_eq(hss_secret_set_inline(&s, "tok\r\nX-Evil: 1", err,
-                                         sizeof(err)),
-                   -1);
+  ck_assert_int_eq(
+      hss_secret_set_inline(&s, "tok\r\nX-Evil: 1", err, sizeof(err)), -1);
   ck_assert_ptr_null(s.value);
   ck_assert(strstr(err, "control character") != NULL);
   ck_assert(strstr(err, "Evil") == NULL);
