@@ -226,17 +226,37 @@ static int64_t days_from_civil(int64_t y, int m, int d) {
   return era * 146097 + doe - 719468;
 }
 
+/* The value of the n decimal digits at p, or -1 if any is not a digit. */
+static int fixed_digits(const char *p, int n) {
+  int v = 0;
+  for (int i = 0; i < n; i++) {
+    if (p[i] < '0' || p[i] > '9')
+      return -1;
+    v = v * 10 + (p[i] - '0');
+  }
+  return v;
+}
+
+/* Days in month mo (1-12) of year y, Gregorian. */
+static int days_in_month(int y, int mo) {
+  static const int days[] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
+  bool leap = (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
+  return mo == 2 && leap ? 29 : days[mo - 1];
+}
+
 int hss_parse_utc_time(const char *text, int64_t *out) {
-  int y, mo, d, h, mi, s, consumed = 0;
-  if (text == NULL ||
-      sscanf(text, "%4d-%2d-%2dT%2d:%2d:%2d%n", &y, &mo, &d, &h, &mi, &s,
-             &consumed) != 6 ||
-      consumed != 19)
+  /* Exactly YYYY-MM-DDTHH:MM:SS: the separators at fixed places and only
+   * digits between them. */
+  if (text == NULL || strlen(text) < 19 || text[4] != '-' || text[7] != '-' ||
+      text[10] != 'T' || text[13] != ':' || text[16] != ':')
     return -1;
-  if (mo < 1 || mo > 12 || d < 1 || d > 31 || h > 23 || mi > 59 || s > 60 ||
-      h < 0 || mi < 0 || s < 0)
+  int y = fixed_digits(text, 4), mo = fixed_digits(text + 5, 2);
+  int d = fixed_digits(text + 8, 2), h = fixed_digits(text + 11, 2);
+  int mi = fixed_digits(text + 14, 2), s = fixed_digits(text + 17, 2);
+  if (y < 0 || mo < 1 || mo > 12 || d < 1 || h < 0 || h > 23 || mi < 0 ||
+      mi > 59 || s < 0 || s > 60 || d > days_in_month(y, mo))
     return -1;
-  const char *p = text + consumed;
+  const char *p = text + 19;
   if (*p == '.') {
     p++;
     if (*p < '0' || *p > '9')

@@ -663,6 +663,8 @@ START_TEST(test_utc_time) {
   assert_time("2024-02-29T12:00:00Z", 1709208000);
   assert_time("2038-01-19T03:14:08Z", 2147483648LL);
   assert_time("1969-12-31T23:59:59Z", -1);
+  assert_time("2000-02-29T00:00:00Z", 951782400);  /* 2000 was a leap year */
+  assert_time("2026-12-31T23:59:59Z", 1798761599); /* last day of a month */
 }
 END_TEST
 
@@ -688,6 +690,14 @@ START_TEST(test_utc_time_bad) {
       "2020-1-4T9:5:22Z",
       "2020-01-04T09:05Z",
       "2020-01-04T09:05:22 Z",
+      "2020-02-30T09:05:22Z", /* no such day */
+      "2021-02-29T09:05:22Z", /* not a leap year */
+      "1900-02-29T09:05:22Z", /* not a leap year either */
+      "2020-04-31T09:05:22Z",
+      "2020-+1-04T09:05:22Z", /* sscanf's %2d would take a sign or a space */
+      "2020- 1-04T09:05:22Z",
+      "+020-01-04T09:05:22Z",
+      "2020-01-04T09:05:2xZ",
   };
   for (size_t i = 0; i < sizeof(bad) / sizeof(*bad); i++)
     assert_bad_time(bad[i]);
