@@ -60,8 +60,13 @@ hss_aksk_stats_headers(const char *url, const char *project_id,
     url_parts_free(&u);
     return NULL;
   }
-  snprintf(host, sizeof(host), "%s%s%s", u.host, u.port ? ":" : "",
-           u.port ? u.port : "");
+  int n = snprintf(host, sizeof(host), "%s%s%s", u.host, u.port ? ":" : "",
+                   u.port ? u.port : "");
+  if (n < 0 || (size_t)n >= sizeof(host)) {
+    snprintf(err, errlen, "the request's host name is too long to sign");
+    url_parts_free(&u);
+    return NULL;
+  }
   hss_sign_date(now, date);
   hss_sign_header_t signed_headers[] = {
       {"Host", host},

@@ -88,6 +88,9 @@ char *hss_base_url_check(const char *url, bool allow_insecure, char *err,
              shown);
   } else if (host == NULL || host[0] == '\0') {
     snprintf(err, errlen, "\"%s\" has no host", shown);
+  } else if (strlen(host) > HSS_HOST_MAX) {
+    snprintf(err, errlen, "\"%s\": the host name is longer than %d characters",
+             shown, HSS_HOST_MAX);
   } else if (user != NULL) {
     snprintf(err, errlen, "\"%s\" must not carry user information", shown);
   } else if ((path != NULL && strcmp(path, "/") != 0) || query != NULL ||

@@ -6,6 +6,9 @@
 #include <stdbool.h>
 #include <stddef.h>
 
+/* Longest host name a base URL may have (DNS allows 253). */
+#define HSS_HOST_MAX 253
+
 /* True for the regions where HSS is documented to be offered. */
 bool hss_region_known(const char *region);
 

@@ -346,6 +346,16 @@ START_TEST(test_base_url_errors) {
   const char *err = base_url_fails("http://h", false);
   ck_assert_ptr_nonnull(strstr(err, "AllowInsecure"));
   base_url_fails("http://127.0.0.1:8080", false);
+  /* A host name DNS cannot have (the AK/SK signer's Host header has room
+   * for 253 characters and a port). */
+  char url[300] = "https://";
+  memset(url + 8, 'a', 254);
+  url[8 + 254] = '\0';
+  ck_assert_ptr_nonnull(strstr(base_url_fails(url, false), "longer than 253"));
+  url[8 + 253] = '\0';
+  char *ok = hss_base_url_check(url, false, (char[ERRLEN]){0}, ERRLEN);
+  ck_assert_ptr_nonnull(ok);
+  free(ok);
 }
 END_TEST
 
