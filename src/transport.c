@@ -126,7 +126,7 @@ static int set_options(CURL *e, hss_xfer_t *x, const char *url,
     rc |= curl_easy_setopt(e, CURLOPT_SHARE, o->share);
   rc |= curl_easy_setopt(e, CURLOPT_ACCEPT_ENCODING, "");
   rc |= curl_easy_setopt(e, CURLOPT_TCP_KEEPALIVE, 1L);
-  /* HTTP/2 (offered by ALPN, as Huawei Cloud's API gateway does): wait for
+  /* HTTP/2 (when offered by ALPN; Huawei Cloud's API Gateway can): wait for
    * a connection being set up to the same host rather than open another, so
    * that every request to it shares one connection and one TLS handshake. */
   rc |= curl_easy_setopt(e, CURLOPT_PIPEWAIT, 1L);

@@ -817,7 +817,9 @@ class Bench:
             self.out()
             self.out("### 2b. The same, the simulator also offering HTTP/2 (`--http2`)")
             self.out()
-            self.out("Huawei Cloud's API Gateway, in front of HSS, supports HTTP/2. Here the "
+            self.out("Huawei Cloud documents HTTP/2 for its API Gateway, which HSS's error codes "
+                     "(APIGW.*) show in front of HSS; whether an HSS endpoint offers it was not "
+                     "checked (no internet). Here the "
                      "simulator's HTTPS listener offers `h2` by ALPN (python3-h2; up to 1,000 "
                      "concurrent streams per connection). Both plugins' libcurl pick it; ours "
                      "(libcurl multi, `CURLOPT_PIPEWAIT`) sends all its requests to the host over "

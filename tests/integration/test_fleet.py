@@ -103,7 +103,7 @@ class ConcurrencyTest(IntegrationCase):
 
 
 class Http2Test(IntegrationCase):
-    """Against a server that offers HTTP/2 (Huawei Cloud's API gateway does), every request
+    """Against a server that offers HTTP/2 (Huawei Cloud's API Gateway can), every request
     to the host shares one connection, whichever account it carries."""
 
     sim_args = ("--http2",)

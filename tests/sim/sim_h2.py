@@ -1,7 +1,7 @@
 """HTTP/2 for the simulator's HTTPS listener (``--http2``), with Debian's python3-h2.
 
-Huawei Cloud's API Gateway, in front of HSS, speaks HTTP/2, and a client that multiplexes
-needs one TLS connection for many requests. With ``--http2`` the HTTPS listener offers
+Huawei Cloud documents HTTP/2 for its API Gateway (the HSS endpoints' error codes are the
+gateway's), and a client that multiplexes needs one TLS connection for many requests. With ``--http2`` the HTTPS listener offers
 ``h2`` by ALPN; a client that picks it is served here, every stream routed exactly like an
 HTTP/1.1 request (``hss_sim.route_request``), logged the same way, in a thread of its own so
 that a delayed answer holds no other stream. Faults other than ``hang`` are HTTP/1.1 wire
