@@ -756,6 +756,12 @@ static int plugin_option(const oconfig_item_t *c, hss_config_t *cfg) {
     cfg->max_concurrency = (size_t)num;
     return 0;
   }
+  if (strcasecmp(c->key, "Threads") == 0) {
+    if (opt_number(c, where, 1, HSS_THREADS_MAX, "threads", &num) != 0)
+      return -1;
+    cfg->threads = (size_t)num;
+    return 0;
+  }
   if (strcasecmp(c->key, "Pollers") == 0)
     return opt_pollers(c, where, cfg);
   if (strcasecmp(c->key, "PollerName") == 0) {
@@ -785,6 +791,8 @@ int hss_config_parse(const oconfig_item_t *ci, double default_interval,
   }
   if (cfg->max_concurrency == 0)
     cfg->max_concurrency = HSS_DEFAULT_MAX_CONCURRENCY;
+  if (cfg->threads == 0)
+    cfg->threads = 1;
   /* Accounts may have moved while the array grew: point projects home. */
   size_t index = 0;
   for (size_t i = 0; i < cfg->accounts_num; i++)

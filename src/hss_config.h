@@ -19,6 +19,7 @@
 #define HSS_DEFAULT_RATE_CALLS 5      /* the API allows 5 calls ... */
 #define HSS_DEFAULT_RATE_SECONDS 60.0 /* ... per minute per user and per IP */
 #define HSS_DEFAULT_MAX_CONCURRENCY 8
+#define HSS_THREADS_MAX 16
 #define HSS_MAX_POLLERS 1024
 
 typedef enum {
@@ -79,6 +80,7 @@ typedef struct {
   size_t rate_calls; /* plugin-level RateLimit: this poller's budget */
   double rate_seconds;
   size_t max_concurrency; /* requests in flight at once */
+  size_t threads;         /* Threads: poller threads, each with its accounts */
   char **pollers;         /* the fleet's poller names, or NULL */
   size_t pollers_num;
   char *poller_name; /* this poller; NULL = collectd's hostname */

@@ -15,7 +15,23 @@
 
 static hss_config_t config;
 static bool config_failed;
-static hss_poller_t *poller;
+static hss_poller_t *pollers[HSS_THREADS_MAX]; /* one per Threads */
+static size_t pollers_num;
+
+/* Projects polled by all the pollers together. */
+static size_t projects_polled(void) {
+  size_t n = 0;
+  for (size_t i = 0; i < pollers_num; i++)
+    n += hss_poller_projects(pollers[i]);
+  return n;
+}
+
+/* Frees every poller (stopping its thread first). */
+static void pollers_free(void) {
+  for (size_t i = 0; i < pollers_num; i++)
+    hss_poller_free(pollers[i]);
+  pollers_num = 0;
+}
 
 /* Forwards the core's log lines to collectd's log. */
 static void log_to_collectd(int level, const char *message) {
@@ -41,15 +57,17 @@ static bool test_mode(void) {
 /* collectd -T: polls every project once; fails when any poll failed. */
 static int hss_read_once(user_data_t *ud) {
   (void)ud;
-  int failed = hss_poller_run_once(poller);
+  int failed = 0;
+  for (size_t i = 0; i < pollers_num; i++)
+    failed += hss_poller_run_once(pollers[i]);
   if (failed > 0) {
     ERROR("hss_imgstats plugin: %d of %zu projects could not be polled "
           "(see above).",
-          failed, hss_poller_projects(poller));
+          failed, projects_polled());
     return -1;
   }
   INFO("hss_imgstats plugin: all %zu projects polled successfully.",
-       hss_poller_projects(poller));
+       projects_polled());
   return 0;
 }
 
@@ -66,18 +84,27 @@ static int hss_init(void) {
     return -1;
   }
   const char *name = config.poller_name ? config.poller_name : hostname_g;
-  poller = hss_poller_new(&config, name, hss_dispatch_result, NULL);
-  if (poller == NULL)
-    return -1;
+  size_t parts = hss_poller_parts(&config, name);
+  for (size_t i = 0; i < parts; i++) {
+    pollers[i] =
+        hss_poller_new(&config, name, i, parts, hss_dispatch_result, NULL);
+    if (pollers[i] == NULL) {
+      pollers_free();
+      return -1;
+    }
+    pollers_num = i + 1;
+  }
   if (test_mode())
     return plugin_register_complex_read(NULL, "hss_imgstats", hss_read_once, 0,
                                         NULL);
-  return hss_poller_start(poller, plugin_thread_create);
+  for (size_t i = 0; i < pollers_num; i++)
+    if (hss_poller_start(pollers[i], plugin_thread_create) != 0)
+      return -1;
+  return 0;
 }
 
 static int hss_shutdown(void) {
-  hss_poller_free(poller);
-  poller = NULL;
+  pollers_free();
   hss_dispatch_free();
   hss_config_free(&config);
   curl_global_cleanup();

@@ -65,8 +65,12 @@ struct hss_poller_s {
   job_t *jobs;         /* one per project this poller owns */
   size_t jobs_num;
   hss_sched_t sched;
-  size_t max_active; /* MaxConcurrency */
-  size_t active;     /* jobs with a transfer in flight */
+  size_t part, parts; /* this poller is thread part + 1 of parts (Threads) */
+  size_t host_owned;  /* projects this host owns, over all the parts */
+  size_t *owned;      /* per account: its projects this host owns */
+  size_t *part_of;    /* per account: the part that polls it */
+  size_t max_active;  /* its share of MaxConcurrency */
+  size_t active;      /* jobs with a transfer in flight */
   CURLM *multi;
   CURLSH *share;
   hss_result_cb_t cb;
@@ -669,16 +673,66 @@ static bool owns(const hss_config_t *cfg, const char *poller_name,
   return strcmp(cfg->pollers[owner], poller_name) == 0;
 }
 
-/* Prepares one job per owned project. Returns 0 or -1. */
+/* The projects of account a that this host owns. */
+static size_t owned_of(const hss_config_t *cfg, const char *poller_name,
+                       const hss_account_t *a) {
+  size_t n = 0;
+  for (size_t k = 0; k < a->projects_num; k++)
+    n += owns(cfg, poller_name, &a->projects[k]);
+  return n;
+}
+
+/* Which of the parts (Threads) polls each account, into part_of[]: whole
+ * accounts, so that an account's token, credentials and 429 pause stay on
+ * one thread; each in config order to the part with the fewest owned
+ * projects so far. Every part computes the same. */
+static void assign_parts(const size_t *owned, size_t accounts, size_t parts,
+                         size_t *part_of) {
+  size_t load[HSS_THREADS_MAX] = {0};
+  for (size_t i = 0; i < accounts; i++) {
+    size_t best = 0;
+    for (size_t t = 1; t < parts; t++)
+      if (load[t] < load[best])
+        best = t;
+    load[best] += owned[i];
+    part_of[i] = best;
+  }
+}
+
+size_t hss_poller_parts(const hss_config_t *cfg, const char *poller_name) {
+  size_t busy = 0;
+  for (size_t i = 0; i < cfg->accounts_num; i++)
+    busy += owned_of(cfg, poller_name, &cfg->accounts[i]) > 0;
+  size_t parts = cfg->threads < busy ? cfg->threads : busy;
+  if (parts > cfg->rate_calls) /* whole calls of the plugin budget each */
+    parts = cfg->rate_calls;
+  if (parts > HSS_THREADS_MAX)
+    parts = HSS_THREADS_MAX;
+  return parts ? parts : 1;
+}
+
+/* Prepares one job per owned project of this part's accounts. Returns 0 or
+ * -1. */
 static int jobs_init(hss_poller_t *p, const char *poller_name) {
   p->jobs = calloc(p->cfg->projects_total ? p->cfg->projects_total : 1,
                    sizeof(*p->jobs));
   p->accts = calloc(p->cfg->accounts_num ? p->cfg->accounts_num : 1,
                     sizeof(*p->accts));
-  if (p->jobs == NULL || p->accts == NULL)
+  size_t accounts = p->cfg->accounts_num ? p->cfg->accounts_num : 1;
+  p->owned = calloc(accounts, sizeof(*p->owned));
+  p->part_of = calloc(accounts, sizeof(*p->part_of));
+  if (p->jobs == NULL || p->accts == NULL || p->owned == NULL ||
+      p->part_of == NULL)
     return -1;
   for (size_t i = 0; i < p->cfg->accounts_num; i++) {
+    p->owned[i] = owned_of(p->cfg, poller_name, &p->cfg->accounts[i]);
+    p->host_owned += p->owned[i];
+  }
+  assign_parts(p->owned, p->cfg->accounts_num, p->parts, p->part_of);
+  for (size_t i = 0; i < p->cfg->accounts_num; i++) {
     const hss_account_t *a = &p->cfg->accounts[i];
+    if (p->part_of[i] != p->part)
+      continue;
     for (size_t k = 0; k < a->projects_num; k++) {
       if (!owns(p->cfg, poller_name, &a->projects[k]))
         continue;
@@ -697,19 +751,59 @@ static int jobs_init(hss_poller_t *p, const char *poller_name) {
   return 0;
 }
 
-/* The budget of account i for this poller: with several pollers, each
- * takes the share of the credential's budget that its projects of the
- * account are of all the account's projects, so the fleet together stays
- * within it. */
-static hss_budget_t account_budget(const hss_poller_t *p, size_t i) {
-  const hss_account_t *a = &p->cfg->accounts[i];
-  size_t owned = 0;
-  for (size_t k = 0; k < p->jobs_num; k++)
-    if (p->jobs[k].project->account == a)
-      owned++;
+/* The budget of account i for this poller. With Pollers, the pollers that
+ * own projects of the account split its calls as whole calls per the same
+ * window, in proportion to their projects, so that together they can never
+ * exceed it. With more such pollers than calls, one that gets none falls
+ * back to one call per the window stretched by its share, and says that
+ * the account's budget may then be exceeded. */
+static hss_budget_t account_budget(const hss_poller_t *p, size_t i,
+                                   const char *poller_name) {
+  const hss_config_t *cfg = p->cfg;
+  const hss_account_t *a = &cfg->accounts[i];
   hss_budget_t b = {a->rate_calls, a->rate_seconds};
-  if (owned > 0 && owned < a->projects_num)
-    b.seconds *= (double)a->projects_num / (double)owned;
+  if (cfg->pollers_num == 0)
+    return b;
+  size_t *w = calloc(cfg->pollers_num, sizeof(*w));
+  size_t me = cfg->pollers_num, owned = 0;
+  if (w == NULL)
+    return b; /* the scheduler's allocation fails too; plan() reports it */
+  for (size_t k = 0; k < a->projects_num; k++)
+    w[hss_shard_owner(a->projects[k].name, (const char *const *)cfg->pollers,
+                      cfg->pollers_num)]++;
+  for (size_t t = 0; t < cfg->pollers_num; t++)
+    if (strcmp(cfg->pollers[t], poller_name) == 0)
+      me = t;
+  if (me < cfg->pollers_num) {
+    owned = w[me];
+    b.calls = hss_shard_apportion(a->rate_calls, w, cfg->pollers_num, me);
+  }
+  free(w);
+  if (owned > 0 && b.calls == 0) {
+    b.calls = 1;
+    b.seconds = a->rate_seconds * (double)a->projects_num / (double)owned;
+    hss_log(LOG_WARNING,
+            "account \"%s\": its RateLimit (%zu calls per %g s) is smaller "
+            "than the number of pollers that own its projects; this poller "
+            "takes 1 call per %g s, and the pollers together may exceed the "
+            "account's budget. Raise RateLimit's window or use fewer Pollers.",
+            a->name, a->rate_calls, a->rate_seconds, b.seconds);
+  }
+  return b;
+}
+
+/* This part's calls of the plugin budget (Threads): whole calls per the same
+ * window, in proportion to the parts' projects. */
+static hss_budget_t part_budget(const hss_poller_t *p) {
+  hss_budget_t b = {p->cfg->rate_calls, p->cfg->rate_seconds};
+  if (p->parts <= 1)
+    return b;
+  size_t w[HSS_THREADS_MAX] = {0};
+  for (size_t i = 0; i < p->cfg->accounts_num; i++)
+    w[p->part_of[i]] += p->owned[i];
+  b.calls = hss_shard_apportion(p->cfg->rate_calls, w, p->parts, p->part);
+  if (b.calls == 0)
+    b.calls = 1; /* no projects: never used */
   return b;
 }
 
@@ -727,8 +821,8 @@ static int plan(hss_poller_t *p, const char *poller_name) {
       in[k].min_interval = p->jobs[k].project->interval;
     }
     for (size_t i = 0; i < p->cfg->accounts_num; i++)
-      groups[i] = account_budget(p, i);
-    hss_budget_t mine = {p->cfg->rate_calls, p->cfg->rate_seconds};
+      groups[i] = account_budget(p, i, poller_name);
+    hss_budget_t mine = part_budget(p);
     status = hss_sched_init(&p->sched, in, n, groups, p->cfg->accounts_num,
                             mine, mono_now());
   }
@@ -736,7 +830,7 @@ static int plan(hss_poller_t *p, const char *poller_name) {
   free(groups);
   if (status != 0)
     return -1;
-  if (p->cfg->pollers_num > 0) {
+  if (p->cfg->pollers_num > 0 && p->part == 0) {
     bool listed = false;
     for (size_t i = 0; i < p->cfg->pollers_num; i++)
       listed = listed || strcmp(p->cfg->pollers[i], poller_name) == 0;
@@ -745,9 +839,14 @@ static int plan(hss_poller_t *p, const char *poller_name) {
               "this poller's name \"%s\" is not in Pollers: it polls no "
               "project. Set PollerName, or add it to Pollers.",
               poller_name);
-    hss_log(LOG_INFO, "poller \"%s\" owns %zu of %zu projects.", poller_name, n,
-            p->cfg->projects_total);
+    hss_log(LOG_INFO, "poller \"%s\" owns %zu of %zu projects.", poller_name,
+            p->host_owned, p->cfg->projects_total);
   }
+  if (p->parts > 1)
+    hss_log(LOG_INFO,
+            "thread %zu of %zu polls %zu of the %zu projects (%zu requests in "
+            "flight at most).",
+            p->part + 1, p->parts, n, p->host_owned, p->max_active);
   for (size_t k = 0; k < n; k++) {
     const hss_project_t *pr = p->jobs[k].project;
     double e = p->sched.entries[k].interval;
@@ -770,7 +869,8 @@ static int plan(hss_poller_t *p, const char *poller_name) {
 }
 
 hss_poller_t *hss_poller_new(const hss_config_t *cfg, const char *poller_name,
-                             hss_result_cb_t cb, void *ud) {
+                             size_t part, size_t parts, hss_result_cb_t cb,
+                             void *ud) {
   hss_poller_t *p = calloc(1, sizeof(*p));
   if (p == NULL) {
     hss_log(LOG_ERR, "out of memory creating the poller");
@@ -782,7 +882,13 @@ hss_poller_t *hss_poller_new(const hss_config_t *cfg, const char *poller_name,
   atomic_init(&p->stop, false);
   p->multi = curl_multi_init();
   p->share = curl_share_init();
-  p->max_active = cfg->max_concurrency ? cfg->max_concurrency : 1;
+  p->parts = parts < 1 ? 1 : parts > HSS_THREADS_MAX ? HSS_THREADS_MAX : parts;
+  p->part = part < p->parts ? part : 0;
+  /* MaxConcurrency is for all the parts together. */
+  size_t conc = cfg->max_concurrency ? cfg->max_concurrency : 1;
+  p->max_active = conc / p->parts + (p->part < conc % p->parts);
+  if (p->max_active == 0)
+    p->max_active = 1;
   srand((unsigned)time(NULL) ^ (unsigned)getpid()); /* 429 back-off jitter */
   if (p->multi == NULL || p->share == NULL || jobs_init(p, poller_name) != 0 ||
       plan(p, poller_name) != 0) {
@@ -862,6 +968,8 @@ void hss_poller_free(hss_poller_t *p) {
     hss_temp_creds_clear(&p->accts[i].creds);
   }
   free(p->accts);
+  free(p->owned);
+  free(p->part_of);
   hss_sched_free(&p->sched);
   if (p->multi != NULL)
     curl_multi_cleanup(p->multi);

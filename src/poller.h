@@ -48,10 +48,17 @@ typedef struct hss_poller_s hss_poller_t;
 
 /* Builds the engine for cfg (borrowed: it must outlive the poller), for
  * the projects that poller_name owns among cfg->pollers (all without
- * Pollers), and logs the plan: each project's effective interval.
- * Returns NULL (logged) on failure. */
+ * Pollers) and, with Threads (parts > 1), only those of the accounts that
+ * fall to thread part (0-based): each part takes its share of the plugin
+ * budget and of MaxConcurrency. Logs the plan: each project's effective
+ * interval. Returns NULL (logged) on failure. */
 hss_poller_t *hss_poller_new(const hss_config_t *cfg, const char *poller_name,
-                             hss_result_cb_t cb, void *ud);
+                             size_t part, size_t parts, hss_result_cb_t cb,
+                             void *ud);
+
+/* How many parts (threads) poll for poller_name: Threads, but no more than
+ * the accounts with projects to poll; at least 1. */
+size_t hss_poller_parts(const hss_config_t *cfg, const char *poller_name);
 
 /* Projects this poller owns and polls. */
 size_t hss_poller_projects(const hss_poller_t *p);

@@ -18,4 +18,13 @@ uint64_t hss_shard_weight(const char *poller, const char *key);
 size_t hss_shard_owner(const char *key, const char *const *pollers,
                        size_t pollers_num);
 
+/* The calls of a budget of `calls` per window that part `me` of n parts
+ * gets, as whole calls per the same window so that the parts' sliding
+ * windows can never add up to more than `calls`: in proportion to
+ * weights[] (largest remainder, ties to the lower index), parts of weight 0
+ * none, and every other part at least 1 as long as calls allow (else 0 for
+ * the lightest). */
+size_t hss_shard_apportion(size_t calls, const size_t *weights, size_t n,
+                           size_t me);
+
 #endif

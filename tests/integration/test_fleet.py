@@ -3,6 +3,7 @@ that enforces them, 429 back-off, concurrency that a hung account cannot
 block, and sharding one config across several pollers."""
 
 import hashlib
+import os
 import time
 import unittest
 
@@ -42,6 +43,29 @@ class BudgetTest(IntegrationCase):
         # Calls are spread, not bursty: no two within 0.2 s.
         times = sorted(r["ts"] for r in hss)
         self.assertGreater(min(b - a for a, b in zip(times, times[1:])), 0.2)
+
+    def test_threads_share_the_budget(self):
+        """Threads 2: the four accounts go to two threads, which split the plugin's budget
+        (5 calls per 2 s): still no 429 and every project polled."""
+        block = "  RateLimit 5 2\n  Threads 2\n" + "".join(
+            self.token_account(f"t{a}", self.projects(2, f"t{a}x"), extra="    RateLimit 5 2\n")
+            for a in range(4))
+        c = self.collectd(block, unlimited=False).start()
+        wait_for(lambda: "thread 2 of 2" in c.log(), 10, what="the second thread's plan")
+        threads = [t for t in os.listdir(f"/proc/{c.proc.pid}/task")
+                   if open(f"/proc/{c.proc.pid}/task/{t}/comm").read().strip() == "hss_imgstats"]
+        time.sleep(10)
+        c.stop()
+        self.assertEqual(len(threads), 2, "Threads 2 should run two polling threads")
+        log = c.log()
+        self.assertIn("thread 1 of 2 polls 4 of the 8 projects", log)
+        self.assertIn("thread 2 of 2 polls 4 of the 8 projects", log)
+        hss = self.sim.requests(route="hss")
+        self.assertEqual([r for r in hss if r["status"] == 429], [], "the budget was exceeded")
+        for a in range(4):
+            for i in range(2):
+                polled = [r for r in hss if r["project_id"] == f"p-t{a}x{i}" and r["status"] == 200]
+                self.assertGreaterEqual(len(polled), 2, f"project t{a}x{i} starved")
 
     def test_429_backs_off_and_recovers(self):
         # Misconfigured: the plugin believes it may call 50 times a second.
@@ -157,6 +181,27 @@ class ShardingTest(IntegrationCase):
         # Each project was polled by exactly one host, as the simulator saw it.
         seen = {r["project_id"] for r in self.sim.requests(route="hss")}
         self.assertEqual(seen, {f"p-{n}" for n in names})
+
+    def test_pollers_split_an_account_budget_in_whole_calls(self):
+        """Two pollers share one credential, enforced at 5 calls per 2 s per user: each
+        takes whole calls of that window in proportion to its projects (never a stretched
+        window, whose calls could bunch up with the other poller's), so no 429."""
+        self.sim.control("POST", "rate-limit", {"calls": 5, "seconds": 2, "per": "user"})
+        names = [f"split{i}" for i in range(8)]
+        projects = "".join(self.project(n, f"p-{n}") for n in names)
+        block_for = lambda me: (f'  RateLimit 100 1\n  Pollers "host-a" "host-b"\n'
+                                f'  PollerName "{me}"\n' +
+                                self.token_account("shared", projects,
+                                                   extra="    RateLimit 5 2\n"))
+        instances = [self.collectd(block_for(me), hostname=me, unlimited=False).start()
+                     for me in ("host-a", "host-b")]
+        time.sleep(12)
+        for c in instances:
+            c.stop()
+        hss = self.sim.requests(route="hss")
+        self.assertEqual([r for r in hss if r["status"] == 429], [], "the budget was exceeded")
+        ok = {r["project_id"] for r in hss if r["status"] == 200}
+        self.assertEqual(ok, {f"p-{n}" for n in names}, "a project was never polled")
 
     def test_poller_not_listed_polls_nothing(self):
         block = ('  Pollers "host-a" "host-b"\n  PollerName "host-z"\n' +

@@ -1524,6 +1524,7 @@ START_TEST(test_budget_defaults) {
   ck_assert_uint_eq(cfg.rate_calls, 5);
   ck_assert_double_eq_tol(cfg.rate_seconds, 60, 1e-9);
   ck_assert_uint_eq(cfg.max_concurrency, 8);
+  ck_assert_uint_eq(cfg.threads, 1);
   ck_assert_uint_eq(account("prod")->rate_calls, 5);
   ck_assert_double_eq_tol(account("prod")->rate_seconds, 60, 1e-9);
   ck_assert_uint_eq(cfg.pollers_num, 0);
@@ -1534,6 +1535,7 @@ END_TEST
 START_TEST(test_budget_and_fleet_options) {
   oci_add_raw(root, "RateLimit", 2, oci_vnum(10), oci_vnum(2.5));
   oci_add_num(root, "MaxConcurrency", 32);
+  oci_add_num(root, "Threads", 4);
   oci_add_raw(root, "Pollers", 3, oci_vstr("host-a"), oci_vstr("host-b"),
               oci_vstr("host-c"));
   oci_add_str(root, "PollerName", "host-b");
@@ -1543,6 +1545,7 @@ START_TEST(test_budget_and_fleet_options) {
   ck_assert_uint_eq(cfg.rate_calls, 10);
   ck_assert_double_eq_tol(cfg.rate_seconds, 2.5, 1e-9);
   ck_assert_uint_eq(cfg.max_concurrency, 32);
+  ck_assert_uint_eq(cfg.threads, 4);
   ck_assert_uint_eq(cfg.pollers_num, 3);
   ck_assert_str_eq(cfg.pollers[2], "host-c");
   ck_assert_str_eq(cfg.poller_name, "host-b");
@@ -1554,6 +1557,7 @@ END_TEST
 START_TEST(test_budget_errors) {
   oci_add_raw(root, "RateLimit", 1, oci_vnum(5));
   oci_add_num(root, "MaxConcurrency", 0);
+  oci_add_num(root, "Threads", 17);
   oci_add_raw(root, "Pollers", 2, oci_vstr("a"), oci_vstr("a"));
   oconfig_item_t *acc = prod_web(NULL);
   oci_add_raw(acc, "RateLimit", 2, oci_vnum(2.5), oci_vnum(60));
@@ -1565,6 +1569,8 @@ START_TEST(test_budget_errors) {
                          "two numbers", NULL));
   ck_assert(unit_log_has(LOG_ERR, "<Plugin hss_imgstats>", "\"MaxConcurrency\"",
                          NULL));
+  ck_assert(
+      unit_log_has(LOG_ERR, "<Plugin hss_imgstats>", "\"Threads\"", NULL));
   ck_assert(
       unit_log_has(LOG_ERR, "\"Pollers\"", "\"a\" is listed twice", NULL));
   ck_assert(unit_log_has(LOG_ERR, "Account \"prod\"", "\"RateLimit\"", NULL));

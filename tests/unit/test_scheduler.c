@@ -307,6 +307,52 @@ START_TEST(test_shard_each_owned_once_and_balanced) {
 }
 END_TEST
 
+/* The parts' shares of a budget, summed over the parts. */
+static size_t apportioned(size_t calls, const size_t *w, size_t n) {
+  size_t sum = 0;
+  for (size_t i = 0; i < n; i++) {
+    size_t c = hss_shard_apportion(calls, w, n, i);
+    if (w[i] == 0)
+      ck_assert_uint_eq(c, 0);
+    sum += c;
+  }
+  return sum;
+}
+
+START_TEST(test_shard_apportion) {
+  size_t even[] = {1, 1};
+  ck_assert_uint_eq(hss_shard_apportion(5, even, 2, 0), 3); /* tie: lower */
+  ck_assert_uint_eq(hss_shard_apportion(5, even, 2, 1), 2);
+  size_t skew[] = {3, 1, 0};
+  ck_assert_uint_eq(hss_shard_apportion(5, skew, 3, 0), 4);
+  ck_assert_uint_eq(hss_shard_apportion(5, skew, 3, 1), 1);
+  ck_assert_uint_eq(hss_shard_apportion(5, skew, 3, 2), 0);
+  /* Fewer calls than parts: some get one each, never more. */
+  size_t three[] = {1, 2, 1};
+  ck_assert_uint_eq(hss_shard_apportion(2, three, 3, 1), 1);
+  ck_assert_uint_eq(hss_shard_apportion(2, three, 3, 0), 1);
+  ck_assert_uint_eq(hss_shard_apportion(2, three, 3, 2), 0);
+  /* Whole calls that add up to the budget, one at least for every part. */
+  unsigned seed = 7;
+  for (int round = 0; round < 2000; round++) {
+    size_t w[9], n = 1 + (size_t)(rand_r(&seed) % 9), positive = 0;
+    for (size_t i = 0; i < n; i++) {
+      w[i] = (size_t)(rand_r(&seed) % 4 == 0 ? 0 : rand_r(&seed) % 50);
+      positive += w[i] > 0;
+    }
+    size_t calls = (size_t)(rand_r(&seed) % 30);
+    size_t sum = apportioned(calls, w, n);
+    ck_assert_uint_le(sum, calls);
+    if (positive > 0 && calls >= positive) {
+      ck_assert_uint_eq(sum, calls);
+      for (size_t i = 0; i < n; i++)
+        if (w[i] > 0)
+          ck_assert_uint_ge(hss_shard_apportion(calls, w, n, i), 1);
+    }
+  }
+}
+END_TEST
+
 START_TEST(test_shard_minimal_movement) {
   const char *three[] = {"host-a", "host-b", "host-c"};
   const char *four[] = {"host-a", "host-b", "host-c", "host-d"};
@@ -357,6 +403,7 @@ static Suite *scheduler_suite(void) {
   TCase *shard = tcase_create("shard");
   tcase_add_test(shard, test_shard_each_owned_once_and_balanced);
   tcase_add_test(shard, test_shard_minimal_movement);
+  tcase_add_test(shard, test_shard_apportion);
   tcase_add_test(shard, test_shard_weight_stable);
   suite_add_tcase(s, shard);
   return s;
