@@ -6,7 +6,7 @@
 # Installs what it needs (Debian 12, as root: the project's packages plus
 # libyajl2, which curl_json.so needs and collectd-core only recommends),
 # builds the plugin (scripts/build.sh) and runs tests/bench/bench.py: about
-# 7 minutes on 2 cores, all traffic on 127.0.0.1. The Markdown table goes
+# 7.5 minutes on 2 cores, all traffic on 127.0.0.1. The Markdown table goes
 # to stdout and to build-bench/results.md (or --out FILE). See
 # tests/bench/README.md for what is measured and how.
 set -eu
