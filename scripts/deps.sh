@@ -1,9 +1,9 @@
 #!/usr/bin/env bash
-# Installs the Debian 12 packages of scripts/packages.txt (as root). Quick
-# no-op when everything is already there.
+# Installs the Debian 12 packages of scripts/packages.txt, and any named as
+# arguments (as root). Quick no-op when everything is already there.
 set -eu
 here=$(dirname "$0")
-packages=$(grep -v '^#' "$here/packages.txt")
+packages="$(grep -v '^#' "$here/packages.txt") $*"
 
 missing=""
 for p in $packages; do

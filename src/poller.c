@@ -65,12 +65,13 @@ struct hss_poller_s {
   job_t *jobs;         /* one per project this poller owns */
   size_t jobs_num;
   hss_sched_t sched;
-  size_t part, parts; /* this poller is thread part + 1 of parts (Threads) */
-  size_t host_owned;  /* projects this host owns, over all the parts */
-  size_t *owned;      /* per account: its projects this host owns */
-  size_t *part_of;    /* per account: the part that polls it */
-  size_t max_active;  /* its share of MaxConcurrency */
-  size_t active;      /* jobs with a transfer in flight */
+  size_t part, parts;  /* this poller is thread part + 1 of parts (Threads) */
+  size_t host_owned;   /* projects this host owns, over all the parts */
+  size_t *owned;       /* per account: its projects this host owns */
+  size_t *part_of;     /* per account: the part that polls it */
+  size_t max_active;   /* its share of MaxConcurrency */
+  size_t active;       /* jobs with a transfer in flight */
+  bool system_ca_file; /* the system store is one file: hss_ca_file_only() */
   CURLM *multi;
   CURLSH *share;
   hss_result_cb_t cb;
@@ -126,6 +127,7 @@ static hss_xfer_opts_t xfer_opts(const hss_poller_t *p, const job_t *job,
   const hss_account_t *a = job->project->account;
   hss_xfer_opts_t o = {
       .cacert = a->cacert,
+      .ca_file_only = a->cacert != NULL || p->system_ca_file,
       .verify_peer = a->verify_peer,
       .verify_host = a->verify_host,
       .allow_http = a->allow_insecure,
@@ -716,9 +718,8 @@ size_t hss_poller_parts(const hss_config_t *cfg, const char *poller_name) {
 static int jobs_init(hss_poller_t *p, const char *poller_name) {
   p->jobs = calloc(p->cfg->projects_total ? p->cfg->projects_total : 1,
                    sizeof(*p->jobs));
-  p->accts = calloc(p->cfg->accounts_num ? p->cfg->accounts_num : 1,
-                    sizeof(*p->accts));
   size_t accounts = p->cfg->accounts_num ? p->cfg->accounts_num : 1;
+  p->accts = calloc(accounts, sizeof(*p->accts));
   p->owned = calloc(accounts, sizeof(*p->owned));
   p->part_of = calloc(accounts, sizeof(*p->part_of));
   if (p->jobs == NULL || p->accts == NULL || p->owned == NULL ||
@@ -786,7 +787,8 @@ static hss_budget_t account_budget(const hss_poller_t *p, size_t i,
             "account \"%s\": its RateLimit (%zu calls per %g s) is smaller "
             "than the number of pollers that own its projects; this poller "
             "takes 1 call per %g s, and the pollers together may exceed the "
-            "account's budget. Raise RateLimit's window or use fewer Pollers.",
+            "account's budget. List fewer Pollers, or split the projects "
+            "over more accounts.",
             a->name, a->rate_calls, a->rate_seconds, b.seconds);
   }
   return b;
@@ -807,6 +809,11 @@ static hss_budget_t part_budget(const hss_poller_t *p) {
   return b;
 }
 
+/* The scheduler group (account index) of project pr. */
+static size_t in_group(const hss_poller_t *p, const hss_project_t *pr) {
+  return (size_t)(pr->account - p->cfg->accounts);
+}
+
 /* Plans every owned project's effective interval and start, and says so in
  * the log. Returns 0 or -1. */
 static int plan(hss_poller_t *p, const char *poller_name) {
@@ -814,22 +821,23 @@ static int plan(hss_poller_t *p, const char *poller_name) {
   hss_sched_input_t *in = calloc(n ? n : 1, sizeof(*in));
   hss_budget_t *groups =
       calloc(p->cfg->accounts_num ? p->cfg->accounts_num : 1, sizeof(*groups));
+  hss_budget_t mine = part_budget(p);
   int status = -1;
   if (in != NULL && groups != NULL) {
     for (size_t k = 0; k < n; k++) {
-      in[k].group = (size_t)(p->jobs[k].project->account - p->cfg->accounts);
+      in[k].group = in_group(p, p->jobs[k].project);
       in[k].min_interval = p->jobs[k].project->interval;
     }
     for (size_t i = 0; i < p->cfg->accounts_num; i++)
       groups[i] = account_budget(p, i, poller_name);
-    hss_budget_t mine = part_budget(p);
     status = hss_sched_init(&p->sched, in, n, groups, p->cfg->accounts_num,
                             mine, mono_now());
   }
   free(in);
-  free(groups);
-  if (status != 0)
+  if (status != 0) {
+    free(groups);
     return -1;
+  }
   if (p->cfg->pollers_num > 0 && p->part == 0) {
     bool listed = false;
     for (size_t i = 0; i < p->cfg->pollers_num; i++)
@@ -847,8 +855,11 @@ static int plan(hss_poller_t *p, const char *poller_name) {
             "thread %zu of %zu polls %zu of the %zu projects (%zu requests in "
             "flight at most).",
             p->part + 1, p->parts, n, p->host_owned, p->max_active);
+  /* The budgets this poller plans with: RateLimit's, or its part of them
+   * with Pollers or Threads. */
   for (size_t k = 0; k < n; k++) {
     const hss_project_t *pr = p->jobs[k].project;
+    const hss_budget_t *g = &groups[in_group(p, pr)];
     double e = p->sched.entries[k].interval;
     if (e > pr->interval * 1.001)
       hss_log(LOG_WARNING,
@@ -856,15 +867,15 @@ static int plan(hss_poller_t *p, const char *poller_name) {
               "(RateLimit %zu per %g s for the account, %zu per %g s for the "
               "poller) allows a poll every %.1f s, not every %g s as "
               "configured: polling every %.1f s.",
-              pr->name, pr->account->name, pr->account->rate_calls,
-              pr->account->rate_seconds, p->cfg->rate_calls,
-              p->cfg->rate_seconds, e, pr->interval, e);
+              pr->name, pr->account->name, g->calls, g->seconds, mine.calls,
+              mine.seconds, e, pr->interval, e);
     else
       hss_log(LOG_INFO,
               "project \"%s\" (account \"%s\"): polling every %g "
               "s, timeout %ld ms.",
               pr->name, pr->account->name, e, pr->timeout_ms);
   }
+  free(groups);
   return 0;
 }
 
@@ -889,6 +900,7 @@ hss_poller_t *hss_poller_new(const hss_config_t *cfg, const char *poller_name,
   p->max_active = conc / p->parts + (p->part < conc % p->parts);
   if (p->max_active == 0)
     p->max_active = 1;
+  p->system_ca_file = hss_ca_file_only(NULL);
   srand((unsigned)time(NULL) ^ (unsigned)getpid()); /* 429 back-off jitter */
   if (p->multi == NULL || p->share == NULL || jobs_init(p, poller_name) != 0 ||
       plan(p, poller_name) != 0) {

@@ -83,23 +83,16 @@ static size_t on_header(char *data, size_t size, size_t nmemb, void *userp) {
   return n;
 }
 
-/* Trusts cacert alone, or else libcurl's built-in CA bundle file alone, so
- * that libcurl can keep the parsed store (it does not when a CA directory
- * is also set, as Debian's default is) and a new connection does not
- * re-read and re-parse every CA certificate. Without a built-in bundle the
- * built-in defaults stay. Returns a CURLcode. */
-static CURLcode set_ca_options(CURL *e, const char *cacert) {
-  CURLcode rc = CURLE_OK;
-  if (cacert == NULL) {
-    char *bundle = NULL;
-    if (curl_easy_getinfo(e, CURLINFO_CAINFO, &bundle) != CURLE_OK ||
-        bundle == NULL || access(bundle, R_OK) != 0)
-      return CURLE_OK;
-  } else
-    rc |= curl_easy_setopt(e, CURLOPT_CAINFO, cacert);
-  rc |= curl_easy_setopt(e, CURLOPT_CAPATH, NULL);
-  rc |= curl_easy_setopt(e, CURLOPT_CA_CACHE_TIMEOUT, HSS_CA_CACHE_SECONDS);
-  return rc;
+bool hss_ca_file_only(const char *cacert) {
+  if (cacert != NULL)
+    return true;
+  CURL *e = curl_easy_init();
+  char *bundle = NULL;
+  bool ok = e != NULL &&
+            curl_easy_getinfo(e, CURLINFO_CAINFO, &bundle) == CURLE_OK &&
+            bundle != NULL && access(bundle, R_OK) == 0;
+  curl_easy_cleanup(e);
+  return ok;
 }
 
 /* Applies the options shared by every request. Returns 0 or -1. */
@@ -119,7 +112,12 @@ static int set_options(CURL *e, hss_xfer_t *x, const char *url,
   rc |= curl_easy_setopt(e, CURLOPT_CONNECTTIMEOUT_MS, connect_ms);
   rc |= curl_easy_setopt(e, CURLOPT_SSL_VERIFYPEER, o->verify_peer ? 1L : 0L);
   rc |= curl_easy_setopt(e, CURLOPT_SSL_VERIFYHOST, o->verify_host ? 2L : 0L);
-  rc |= set_ca_options(e, o->cacert);
+  if (o->cacert != NULL)
+    rc |= curl_easy_setopt(e, CURLOPT_CAINFO, o->cacert);
+  if (o->ca_file_only) {
+    rc |= curl_easy_setopt(e, CURLOPT_CAPATH, NULL);
+    rc |= curl_easy_setopt(e, CURLOPT_CA_CACHE_TIMEOUT, HSS_CA_CACHE_SECONDS);
+  }
   if (o->proxy != NULL)
     rc |= curl_easy_setopt(e, CURLOPT_PROXY, o->proxy);
   if (o->share != NULL)

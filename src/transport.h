@@ -15,6 +15,8 @@
 
 typedef struct {
   const char *cacert; /* or NULL for the system store */
+  bool ca_file_only;  /* trust cacert, or the built-in bundle, without the CA
+                         directory (see hss_ca_file_only) */
   bool verify_peer;
   bool verify_host;
   bool allow_http;   /* AllowInsecure: permit http:// */
@@ -42,6 +44,14 @@ typedef struct {
   char errbuf[CURL_ERROR_SIZE];
   void *owner; /* the poller's job */
 } hss_xfer_t;
+
+/* Whether transfers with cacert (NULL: the system store) can trust one CA
+ * file alone: cacert, or libcurl's built-in bundle file when it is
+ * readable. libcurl keeps the parsed store for new connections only then
+ * (not when a CA directory is also set, as Debian's default is), so that a
+ * new connection does not re-read every CA certificate. Uses a scratch
+ * handle: call it once, not per transfer. */
+bool hss_ca_file_only(const char *cacert);
 
 /* Prepares a GET (post_body NULL) or POST to url. Takes ownership of
  * headers and post_body in every case. Returns NULL on failure. */

@@ -12,17 +12,7 @@
 set -eu
 cd "$(dirname "$0")/../.."
 
-bash scripts/deps.sh
-if ! dpkg-query -W -f='${Status}\n' libyajl2 2>/dev/null | grep -q '^install ok installed$'; then
-  if [ "$(id -u)" != 0 ]; then
-    echo "run.sh: libyajl2 is missing (run as root to install it)" >&2
-    exit 1
-  fi
-  echo "run.sh: installing libyajl2" >&2
-  export DEBIAN_FRONTEND=noninteractive
-  apt-get update -q >/dev/null
-  apt-get install -y -q --no-install-recommends libyajl2 >/dev/null
-fi
+bash scripts/deps.sh libyajl2
 if ldd /usr/lib/collectd/curl_json.so | grep -q 'not found'; then
   echo "run.sh: /usr/lib/collectd/curl_json.so has unresolved libraries:" >&2
   ldd /usr/lib/collectd/curl_json.so | grep 'not found' >&2

@@ -130,7 +130,7 @@ class H2Session:
             return False
         return True
 
-    def _context(self, stream_id, headers, body, wall, mono):
+    def _context(self, headers, body, wall, mono):
         """The RequestContext of one stream, as hss_sim builds it for HTTP/1.1."""
         pseudo, plain = {}, {}
         for name, value in headers:
@@ -155,7 +155,7 @@ class H2Session:
     def _answer(self, stream_id, headers, body, wall, mono):
         """Routes one request and sends its answer (in the stream's own thread)."""
         sim, state = self.sim, self.server.state
-        ctx = self._context(stream_id, headers, body, wall, mono)
+        ctx = self._context(headers, body, wall, mono)
         if ctx.path.startswith(sim.CONTROL_PREFIX):
             resp, logged = sim.handle_control(state, ctx), False
         else:
