@@ -397,6 +397,27 @@ class HttpsTest(IntegrationCase):
         # One open when the configuration is checked, one for the first connection.
         self.assertLessEqual(n, 2, f"CACert opened {n} times for {len(conns)} connections")
 
+    def test_new_connections_resume_the_tls_session(self):
+        """The TLS session cache is shared: when the server closes the connection after each
+        answer, every later poll's new connection resumes the session (no full handshake)."""
+        self.sim.set_project("p-res", headers={"Connection": "close"})
+        project = self.project("res", "p-res", "      Interval 1\n")
+        block = f"""  <Account "res">
+    Endpoint "{self.sim.url()}"
+    CACert "{self.sim.ca}"
+    Token "{STATIC_TOKEN}"
+{project}  </Account>
+"""
+        c = self.collectd(block).start()
+        wait_for(lambda: len(self.sim.requests(route="hss")) >= 4, 20, what="4 polls")
+        c.stop()
+        reqs = sorted(self.sim.requests(route="hss"), key=lambda r: r["ts"])
+        self.assertTrue(all(r["status"] == 200 for r in reqs), reqs)
+        self.assertEqual(len({r["client_port"] for r in reqs}), len(reqs),
+                         "each poll should have needed a new connection")
+        self.assertEqual([r["tls_resumed"] for r in reqs],
+                         [False] + [True] * (len(reqs) - 1))
+
     def test_plain_http_needs_allow_insecure(self):
         block = f"""  <Account "plain">
     Endpoint "{self.sim.url('http')}"

@@ -249,6 +249,7 @@ class RequestContext:
     throttled: bool = False
     logged: bool = False
     protocol: str = "http/1.1"  # or "h2" (--http2, chosen by the client through ALPN)
+    tls_resumed: bool | None = None  # TLS: the client resumed an earlier session; else None
 
 
 @dataclasses.dataclass
@@ -1362,7 +1363,7 @@ def record_request(state: State, ctx: RequestContext, status: int, fault: str | 
         "client_port": ctx.client_port, "request_id": ctx.request_id, "fault": fault,
         "auth": ctx.auth, "access_key": ctx.access_key, "auth_error": ctx.auth_error,
         "canonical_request": ctx.canonical_request, "throttled": ctx.throttled,
-        "protocol": ctx.protocol,
+        "protocol": ctx.protocol, "tls_resumed": ctx.tls_resumed,
     })
 
 
@@ -1487,7 +1488,8 @@ class SimHandler(http.server.BaseHTTPRequestHandler):
             query=urllib.parse.parse_qs(split.query, keep_blank_values=True),
             headers=headers, body=body, request_id=uuid.uuid4().hex,
             listener=self.server.listener, client_ip=self.client_address[0],
-            client_port=self.client_address[1], wall_start=wall, mono_start=mono)
+            client_port=self.client_address[1], wall_start=wall, mono_start=mono,
+            tls_resumed=getattr(self.connection, "session_reused", None))
 
     def _dispatch(self):
         """Handle one request: control API or simulated route, then log it."""

@@ -150,6 +150,7 @@ class H2Session:
             listener=self.server.listener, client_ip=self.client[0],
             client_port=self.client[1], wall_start=wall, mono_start=mono)
         ctx.protocol = "h2"
+        ctx.tls_resumed = self.tls.session_reused
         return ctx
 
     def _answer(self, stream_id, headers, body, wall, mono):

@@ -699,7 +699,8 @@ class TestLogAndStats(SimTestCase):
         self.assertEqual([e["status"] for e in log], [201, 200, 200, 404])
         keys = {"ts", "listener", "method", "path", "query", "headers", "body", "status",
                 "project_id", "route", "duration_ms", "client_port", "request_id", "fault",
-                "auth", "access_key", "auth_error", "canonical_request", "throttled"}
+                "auth", "access_key", "auth_error", "canonical_request", "throttled",
+                "protocol", "tls_resumed"}
         for e in log:
             self.assertLessEqual(keys, set(e))
             self.assertTrue(all(k == k.lower() for k in e["headers"]))
@@ -1270,6 +1271,29 @@ class TestHttp2(SimTestCase):
         self.assertEqual(self.last_log()["protocol"], "http/1.1")
         _, alpn = h2_exchange(self.sim.ports["https"], [])
         self.assertEqual(alpn, "http/1.1")
+
+
+class TestTlsResumption(SimTestCase):
+    """The request log says whether the client resumed a TLS session (null on plain HTTP)."""
+
+    def exchange(self, ctx, session=None):
+        """One GET over a new TLS connection; returns the connection's session."""
+        raw = socket.create_connection(("127.0.0.1", self.sim.ports["https"]), timeout=5)
+        with ctx.wrap_socket(raw, server_hostname="127.0.0.1", session=session) as tls:
+            tls.sendall(f"GET {stats_path(PROJECT)} HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+                        f"X-Auth-Token: {STATIC_ANY}\r\nConnection: close\r\n\r\n"
+                        .encode())
+            while tls.recv(65536):
+                pass
+            return tls.session
+
+    def test_resumed_session_logged(self):
+        ctx = ssl.create_default_context(cafile=os.path.join(CERTS, "ca.pem"))
+        session = self.exchange(ctx)
+        self.exchange(ctx, session)
+        self.get_stats()
+        reqs = [r for r in self.ctl("GET", "/_sim/requests") if r["route"] == "hss"]
+        self.assertEqual([r["tls_resumed"] for r in reqs], [False, True, None])
 
 
 class TestRateLimit(SimTestCase):
