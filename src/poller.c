@@ -23,6 +23,7 @@
 #include "request.h"
 #include "scheduler.h"
 #include "shard.h"
+#include "slots.h"
 #include "token_cache.h"
 #include "transport.h"
 
@@ -65,12 +66,16 @@ struct hss_poller_s {
   job_t *jobs;         /* one per project this poller owns */
   size_t jobs_num;
   hss_sched_t sched;
-  size_t part, parts;  /* this poller is thread part + 1 of parts (Threads) */
-  size_t host_owned;   /* projects this host owns, over all the parts */
-  size_t *owned;       /* per account: its projects this host owns */
-  size_t *part_of;     /* per account: the part that polls it */
-  size_t max_active;   /* its share of MaxConcurrency */
-  size_t active;       /* jobs with a transfer in flight */
+  size_t part, parts; /* this poller is thread part + 1 of parts (Threads) */
+  size_t host_owned;  /* projects this host owns, over all the parts */
+  size_t *owned;      /* per account: its projects this host owns */
+  size_t *part_of;    /* per account: the part that polls it */
+  size_t max_active;  /* its share of MaxConcurrency */
+  size_t active;      /* polls in progress (each holds one slot) */
+  size_t *in_flight;  /* per account: its polls in progress */
+  size_t acct_cap;    /* the most one account may have: slots.h */
+  hss_slot_claim_t *claims; /* scratch of start_due: the due polls */
+  size_t *claim_job;        /* and their jobs */
   bool system_ca_file; /* the system store is one file: hss_ca_file_only() */
   CURLM *multi;
   CURLSH *share;
@@ -104,6 +109,8 @@ static void finish_poll(hss_poller_t *p, job_t *job, hss_poll_status_t status) {
   if (status != HSS_POLL_OK)
     p->failures_once++;
   job->state = JOB_IDLE;
+  p->active--;
+  p->in_flight[job->project->account - p->cfg->accounts]--;
   job->polled_once = true;
   p->cb(r, p->ud);
 }
@@ -157,7 +164,6 @@ static int launch(hss_poller_t *p, job_t *job, hss_xfer_t *x,
   }
   job->xfer = x;
   job->state = state;
-  p->active++;
   return 0;
 }
 
@@ -277,6 +283,8 @@ static void start_poll(hss_poller_t *p, job_t *job) {
   hss_account_t *a = pr->account;
   memset(&job->result, 0, sizeof(job->result));
   job->result.project = pr;
+  p->active++; /* until finish_poll */
+  p->in_flight[pr->account - p->cfg->accounts]++;
   job->started = mono_now();
   job->deadline = job->started + (double)pr->timeout_ms / 1000.0;
   job->retried_401 = false;
@@ -594,7 +602,6 @@ static void collect_done(hss_poller_t *p) {
     curl_easy_getinfo(msg->easy_handle, CURLINFO_PRIVATE, (char **)&x);
     CURLcode result = msg->data.result;
     curl_multi_remove_handle(p->multi, msg->easy_handle);
-    p->active--;
     job_t *job = x->owner;
     job->xfer = NULL;
     hss_xfer_finish(x, result);
@@ -608,24 +615,55 @@ static void collect_done(hss_poller_t *p) {
   }
 }
 
-/* Starts the polls that are due; returns ms until the next one is due. */
-static long start_due(hss_poller_t *p, bool once) {
-  double now = mono_now();
-  double wait = HSS_MAX_WAIT_MS / 1000.0;
+/* Collects the idle jobs whose poll may start now into p->claims; lowers
+ * *wait to the time until the next one may. Returns how many. */
+static size_t collect_due(hss_poller_t *p, bool once, double now,
+                          double *wait) {
+  size_t n = 0;
   for (size_t i = 0; i < p->jobs_num; i++) {
     job_t *job = &p->jobs[i];
     if (job->state != JOB_IDLE || (once && job->polled_once))
       continue;
     double w = once ? 0 : hss_sched_wait(&p->sched, job->slot, now);
     if (w > 0) {
-      if (w < wait)
-        wait = w;
+      if (w < *wait)
+        *wait = w;
       continue;
     }
-    if (p->active >= p->max_active)
-      continue; /* the loop starts it as soon as a transfer ends */
-    if (!once)
+    p->claims[n].account = (size_t)(job->project->account - p->cfg->accounts);
+    p->claims[n].due = p->sched.entries[job->slot].next_due;
+    p->claim_job[n++] = i;
+  }
+  return n;
+}
+
+/* Starts the polls that are due as far as free slots allow, in the order
+ * slots.h gives; returns ms until the next one is due. Polls left waiting
+ * for a slot start when a transfer ends (the loop wakes up then). */
+static long start_due(hss_poller_t *p, bool once) {
+  if (p->active >= p->max_active)
+    return HSS_MAX_WAIT_MS; /* nothing can start before a transfer ends */
+  double now = mono_now();
+  double wait = HSS_MAX_WAIT_MS / 1000.0;
+  size_t n = collect_due(p, once, now, &wait);
+  while (n > 0 && p->active < p->max_active) {
+    size_t k = hss_slots_pick(p->claims, n, p->in_flight, p->acct_cap);
+    if (k == n)
+      break;
+    job_t *job = &p->jobs[p->claim_job[k]];
+    n--;
+    p->claims[k] = p->claims[n];
+    p->claim_job[k] = p->claim_job[n];
+    if (!once) {
+      /* A poll started just before may have used the budget. */
+      double w = hss_sched_wait(&p->sched, job->slot, now);
+      if (w > 0) {
+        if (w < wait)
+          wait = w;
+        continue;
+      }
       hss_sched_start(&p->sched, job->slot, now);
+    }
     start_poll(p, job);
   }
   return (long)(wait * 1000.0) + 1;
@@ -722,8 +760,13 @@ static int jobs_init(hss_poller_t *p, const char *poller_name) {
   p->accts = calloc(accounts, sizeof(*p->accts));
   p->owned = calloc(accounts, sizeof(*p->owned));
   p->part_of = calloc(accounts, sizeof(*p->part_of));
+  p->in_flight = calloc(accounts, sizeof(*p->in_flight));
+  size_t jobs = p->cfg->projects_total ? p->cfg->projects_total : 1;
+  p->claims = calloc(jobs, sizeof(*p->claims));
+  p->claim_job = calloc(jobs, sizeof(*p->claim_job));
   if (p->jobs == NULL || p->accts == NULL || p->owned == NULL ||
-      p->part_of == NULL)
+      p->part_of == NULL || p->in_flight == NULL || p->claims == NULL ||
+      p->claim_job == NULL)
     return -1;
   for (size_t i = 0; i < p->cfg->accounts_num; i++) {
     p->owned[i] = owned_of(p->cfg, poller_name, &p->cfg->accounts[i]);
@@ -749,6 +792,10 @@ static int jobs_init(hss_poller_t *p, const char *poller_name) {
         return -1;
     }
   }
+  size_t polled = 0; /* accounts with a project in this part */
+  for (size_t i = 0; i < p->cfg->accounts_num; i++)
+    polled += p->part_of[i] == p->part && p->owned[i] > 0;
+  p->acct_cap = hss_slots_account_cap(p->max_active, polled);
   return 0;
 }
 
@@ -982,6 +1029,9 @@ void hss_poller_free(hss_poller_t *p) {
   free(p->accts);
   free(p->owned);
   free(p->part_of);
+  free(p->in_flight);
+  free(p->claims);
+  free(p->claim_job);
   hss_sched_free(&p->sched);
   if (p->multi != NULL)
     curl_multi_cleanup(p->multi);

@@ -111,6 +111,27 @@ class ConcurrencyTest(IntegrationCase):
         self.assertIn('project "hung" (account "dead"): GET', c.log())
         self.assertIn("timed out", c.log())
 
+    def test_dead_account_cannot_take_every_slot(self):
+        """A dead account with more projects than MaxConcurrency, each retried as soon as its
+        Timeout ends, would keep every slot busy: the live account keeps its own share and
+        its interval."""
+        for i in range(10):
+            self.sim.set_project(f"p-dead{i}", fault="hang")
+        dead = "".join(self.project(f"dead{i}", f"p-dead{i}") for i in range(10))
+        block = ("  MaxConcurrency 4\n" +
+                 self.token_account("dead", dead, extra="    Timeout 900\n") +
+                 self.token_account("live", self.project("live", "p-live")))
+        c = self.collectd(block).start()
+        wait_for(lambda: len(c.csv_values("live", "count", "total-local")) >= 6, 15,
+                 what="six polls of the live account")
+        c.stop()
+        times = [t for t, _ in c.csv_values("live", "count", "total-local")]
+        gaps = [b - a for a, b in zip(times, times[1:])]
+        self.assertLess(max(gaps), 1.6, f"the live account was delayed: {gaps}")
+        hss = self.sim.requests(route="hss")
+        self.assertGreater(len({r["project_id"] for r in hss if r["project_id"] != "p-live"}), 3,
+                           "the dead account should still have been tried")
+
     def test_concurrent_round(self):
         # 12 projects with 300 ms latency each: one round takes ~one latency.
         for i in range(12):

@@ -13,6 +13,7 @@
 #include "ratelimit.h"
 #include "scheduler.h"
 #include "shard.h"
+#include "slots.h"
 
 #define EPS 1e-9
 
@@ -386,6 +387,102 @@ START_TEST(test_shard_weight_stable) {
 }
 END_TEST
 
+START_TEST(test_slots_account_cap) {
+  ck_assert_uint_eq(hss_slots_account_cap(8, 1), 8);
+  ck_assert_uint_eq(hss_slots_account_cap(8, 2), 7); /* one for the other */
+  ck_assert_uint_eq(hss_slots_account_cap(8, 5), 4); /* at most half kept */
+  ck_assert_uint_eq(hss_slots_account_cap(8, 50), 4);
+  ck_assert_uint_eq(hss_slots_account_cap(4, 2), 3);
+  ck_assert_uint_eq(hss_slots_account_cap(3, 2), 2);
+  ck_assert_uint_eq(hss_slots_account_cap(2, 2), 1);
+  ck_assert_uint_eq(hss_slots_account_cap(1, 3), 1); /* nothing to leave */
+  ck_assert_uint_eq(hss_slots_account_cap(0, 3), 1);
+  ck_assert_uint_eq(hss_slots_account_cap(200, 200), 100);
+}
+END_TEST
+
+START_TEST(test_slots_pick_order) {
+  size_t busy[3] = {2, 0, 1};
+  hss_slot_claim_t c[4] = {{0, 1.0}, {2, 0.5}, {1, 3.0}, {1, 2.0}};
+  /* Account 1 has the fewest in flight; of its two, the one due first. */
+  ck_assert_uint_eq(hss_slots_pick(c, 4, busy, 8), 3);
+  busy[1] = 1; /* accounts 1 and 2 tie: the earliest due of them */
+  ck_assert_uint_eq(hss_slots_pick(c, 4, busy, 8), 1);
+  busy[1] = 2;
+  busy[2] = 2; /* all tie: the earliest due overall */
+  ck_assert_uint_eq(hss_slots_pick(c, 4, busy, 8), 1);
+  /* An account at its cap gets nothing, even when due first. */
+  busy[0] = 1;
+  ck_assert_uint_eq(hss_slots_pick(c, 4, busy, 2), 0);
+  busy[0] = 2;
+  ck_assert_uint_eq(hss_slots_pick(c, 4, busy, 2), 4);
+  ck_assert_uint_eq(hss_slots_pick(c, 0, busy, 2), 0);
+}
+END_TEST
+
+/* Ticks of a slot-sharing simulation: account 0 has 10 polls that are always
+ * due and hold a slot for 13 ticks (a hung endpoint and its Timeout); account
+ * 1 has one poll due every 10 ticks that takes 1. Returns the longest wait
+ * of account 1's poll from due to start. */
+static int longest_live_wait(size_t slots, size_t cap) {
+  int dead_end[10] = {0}; /* tick a dead poll's slot frees, 0: idle */
+  int live_end = 0, live_due = 0, worst = 0;
+  size_t busy[2] = {0, 0};
+  for (int t = 1; t <= 1000; t++) {
+    for (int i = 0; i < 10; i++)
+      if (dead_end[i] == t) {
+        dead_end[i] = 0;
+        busy[0]--;
+      }
+    if (live_end == t) {
+      live_end = 0;
+      busy[1]--;
+    }
+    if (live_due == 0 && live_end == 0 && t % 10 == 0)
+      live_due = t;
+    for (;;) {
+      hss_slot_claim_t c[11];
+      int who[11];
+      size_t n = 0;
+      for (int i = 0; i < 10; i++)
+        if (dead_end[i] == 0) {
+          c[n].account = 0;
+          c[n].due = 0;
+          who[n++] = i;
+        }
+      if (live_due != 0) {
+        c[n].account = 1;
+        c[n].due = live_due;
+        who[n++] = -1;
+      }
+      if (busy[0] + busy[1] >= slots)
+        break;
+      size_t k = hss_slots_pick(c, n, busy, cap);
+      if (k == n)
+        break;
+      busy[c[k].account]++;
+      if (who[k] < 0) {
+        if (t - live_due > worst)
+          worst = t - live_due;
+        live_due = 0;
+        live_end = t + 1;
+      } else {
+        dead_end[who[k]] = t + 13;
+      }
+    }
+  }
+  return worst;
+}
+
+START_TEST(test_slots_hung_account_cannot_starve_another) {
+  /* With the cap, the live account never waits for a slot. */
+  ck_assert_int_eq(longest_live_wait(4, hss_slots_account_cap(4, 2)), 0);
+  /* Without it (an account may take every slot) it waits for the hung
+   * transfers: the test can fail. */
+  ck_assert_int_gt(longest_live_wait(4, 4), 0);
+}
+END_TEST
+
 static Suite *scheduler_suite(void) {
   Suite *s = suite_create("scheduler");
   TCase *plan = tcase_create("plan");
@@ -406,6 +503,11 @@ static Suite *scheduler_suite(void) {
   tcase_add_test(shard, test_shard_apportion);
   tcase_add_test(shard, test_shard_weight_stable);
   suite_add_tcase(s, shard);
+  TCase *slots = tcase_create("slots");
+  tcase_add_test(slots, test_slots_account_cap);
+  tcase_add_test(slots, test_slots_pick_order);
+  tcase_add_test(slots, test_slots_hung_account_cannot_starve_another);
+  suite_add_tcase(s, slots);
   return s;
 }
 
