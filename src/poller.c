@@ -66,14 +66,14 @@ struct hss_poller_s {
   job_t *jobs;         /* one per project this poller owns */
   size_t jobs_num;
   hss_sched_t sched;
-  size_t part, parts; /* this poller is thread part + 1 of parts (Threads) */
-  size_t host_owned;  /* projects this host owns, over all the parts */
-  size_t *owned;      /* per account: its projects this host owns */
-  size_t *part_of;    /* per account: the part that polls it */
-  size_t max_active;  /* its share of MaxConcurrency */
-  size_t active;      /* polls in progress (each holds one slot) */
-  size_t *in_flight;  /* per account: its polls in progress */
-  size_t acct_cap;    /* the most one account may have: slots.h */
+  size_t part, parts;   /* this poller is thread part + 1 of parts (Threads) */
+  size_t host_owned;    /* projects this host owns, over all the parts */
+  size_t *owned;        /* per account: its projects this host owns */
+  size_t *part_of;      /* per account: the part that polls it */
+  size_t max_active;    /* its share of MaxConcurrency */
+  size_t active;        /* polls in progress (each holds one slot) */
+  size_t *in_flight;    /* per account: its polls in progress */
+  size_t idle_accounts; /* accounts with projects here and none in flight */
   hss_slot_claim_t *claims; /* scratch of start_due: the due polls */
   size_t *claim_job;        /* and their jobs */
   bool system_ca_file; /* the system store is one file: hss_ca_file_only() */
@@ -110,7 +110,8 @@ static void finish_poll(hss_poller_t *p, job_t *job, hss_poll_status_t status) {
     p->failures_once++;
   job->state = JOB_IDLE;
   p->active--;
-  p->in_flight[job->project->account - p->cfg->accounts]--;
+  if (--p->in_flight[job->project->account - p->cfg->accounts] == 0)
+    p->idle_accounts++;
   job->polled_once = true;
   p->cb(r, p->ud);
 }
@@ -284,7 +285,8 @@ static void start_poll(hss_poller_t *p, job_t *job) {
   memset(&job->result, 0, sizeof(job->result));
   job->result.project = pr;
   p->active++; /* until finish_poll */
-  p->in_flight[pr->account - p->cfg->accounts]++;
+  if (p->in_flight[pr->account - p->cfg->accounts]++ == 0)
+    p->idle_accounts--;
   job->started = mono_now();
   job->deadline = job->started + (double)pr->timeout_ms / 1000.0;
   job->retried_401 = false;
@@ -647,7 +649,8 @@ static long start_due(hss_poller_t *p, bool once) {
   double wait = HSS_MAX_WAIT_MS / 1000.0;
   size_t n = collect_due(p, once, now, &wait);
   while (n > 0 && p->active < p->max_active) {
-    size_t k = hss_slots_pick(p->claims, n, p->in_flight, p->acct_cap);
+    size_t k = hss_slots_pick(p->claims, n, p->in_flight, p->max_active,
+                              p->active, p->idle_accounts);
     if (k == n)
       break;
     job_t *job = &p->jobs[p->claim_job[k]];
@@ -792,10 +795,8 @@ static int jobs_init(hss_poller_t *p, const char *poller_name) {
         return -1;
     }
   }
-  size_t polled = 0; /* accounts with a project in this part */
   for (size_t i = 0; i < p->cfg->accounts_num; i++)
-    polled += p->part_of[i] == p->part && p->owned[i] > 0;
-  p->acct_cap = hss_slots_account_cap(p->max_active, polled);
+    p->idle_accounts += p->part_of[i] == p->part && p->owned[i] > 0;
   return 0;
 }
 

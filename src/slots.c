@@ -1,20 +1,23 @@
 /* slots.c - fair shares of the transfer slots between accounts. */
 #include "slots.h"
 
-size_t hss_slots_account_cap(size_t slots, size_t accounts) {
-  if (slots == 0)
-    return 1;
-  size_t others = accounts > 1 ? accounts - 1 : 0;
-  size_t reserve = others < slots / 2 ? others : slots / 2;
-  return slots - reserve;
+bool hss_slots_may_start(size_t slots, size_t active, size_t in_flight,
+                         size_t idle) {
+  if (active >= slots)
+    return false;
+  if (in_flight == 0)
+    return true;
+  size_t reserve = idle < slots / 2 ? idle : slots / 2;
+  return slots - active - 1 >= reserve;
 }
 
 size_t hss_slots_pick(const hss_slot_claim_t *claims, size_t n,
-                      const size_t *in_flight, size_t cap) {
+                      const size_t *in_flight, size_t slots, size_t active,
+                      size_t idle) {
   size_t best = n;
   for (size_t i = 0; i < n; i++) {
     size_t busy = in_flight[claims[i].account];
-    if (busy >= cap)
+    if (!hss_slots_may_start(slots, active, busy, idle))
       continue;
     if (best == n) {
       best = i;

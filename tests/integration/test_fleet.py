@@ -111,16 +111,17 @@ class ConcurrencyTest(IntegrationCase):
         self.assertIn('project "hung" (account "dead"): GET', c.log())
         self.assertIn("timed out", c.log())
 
-    def test_dead_account_cannot_take_every_slot(self):
-        """A dead account with more projects than MaxConcurrency, each retried as soon as its
-        Timeout ends, would keep every slot busy: the live account keeps its own share and
-        its interval."""
-        for i in range(10):
+    def test_dead_accounts_cannot_take_every_slot(self):
+        """Two dead accounts with more projects than MaxConcurrency, each poll retried as soon
+        as its Timeout ends, would keep every slot busy: the live account keeps a slot and its
+        interval."""
+        for i in range(12):
             self.sim.set_project(f"p-dead{i}", fault="hang")
-        dead = "".join(self.project(f"dead{i}", f"p-dead{i}") for i in range(10))
-        block = ("  MaxConcurrency 4\n" +
-                 self.token_account("dead", dead, extra="    Timeout 900\n") +
-                 self.token_account("live", self.project("live", "p-live")))
+        block = "  MaxConcurrency 4\n" + "".join(
+            self.token_account(f"dead{a}", "".join(
+                self.project(f"dead{i}", f"p-dead{i}") for i in range(a * 6, a * 6 + 6)),
+                extra="    Timeout 900\n") for a in range(2)) + self.token_account(
+                    "live", self.project("live", "p-live"))
         c = self.collectd(block).start()
         wait_for(lambda: len(c.csv_values("live", "count", "total-local")) >= 6, 15,
                  what="six polls of the live account")

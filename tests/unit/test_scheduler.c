@@ -387,17 +387,19 @@ START_TEST(test_shard_weight_stable) {
 }
 END_TEST
 
-START_TEST(test_slots_account_cap) {
-  ck_assert_uint_eq(hss_slots_account_cap(8, 1), 8);
-  ck_assert_uint_eq(hss_slots_account_cap(8, 2), 7); /* one for the other */
-  ck_assert_uint_eq(hss_slots_account_cap(8, 5), 4); /* at most half kept */
-  ck_assert_uint_eq(hss_slots_account_cap(8, 50), 4);
-  ck_assert_uint_eq(hss_slots_account_cap(4, 2), 3);
-  ck_assert_uint_eq(hss_slots_account_cap(3, 2), 2);
-  ck_assert_uint_eq(hss_slots_account_cap(2, 2), 1);
-  ck_assert_uint_eq(hss_slots_account_cap(1, 3), 1); /* nothing to leave */
-  ck_assert_uint_eq(hss_slots_account_cap(0, 3), 1);
-  ck_assert_uint_eq(hss_slots_account_cap(200, 200), 100);
+START_TEST(test_slots_may_start) {
+  /* The first poll of an account takes any free slot. */
+  ck_assert(hss_slots_may_start(8, 7, 0, 5));
+  ck_assert(!hss_slots_may_start(8, 8, 0, 5));
+  /* A further one leaves a slot to each idle account, up to half. */
+  ck_assert(hss_slots_may_start(8, 6, 3, 1));  /* 1 left for 1 idle */
+  ck_assert(!hss_slots_may_start(8, 7, 3, 1)); /* would leave none */
+  ck_assert(hss_slots_may_start(8, 3, 3, 50)); /* 4 left: half of 8 */
+  ck_assert(!hss_slots_may_start(8, 4, 3, 50));
+  ck_assert(hss_slots_may_start(8, 7, 7, 0)); /* nobody else: all 8 */
+  ck_assert(hss_slots_may_start(1, 0, 0, 3));
+  ck_assert(!hss_slots_may_start(1, 1, 1, 0));
+  ck_assert(!hss_slots_may_start(0, 0, 0, 0));
 }
 END_TEST
 
@@ -405,81 +407,92 @@ START_TEST(test_slots_pick_order) {
   size_t busy[3] = {2, 0, 1};
   hss_slot_claim_t c[4] = {{0, 1.0}, {2, 0.5}, {1, 3.0}, {1, 2.0}};
   /* Account 1 has the fewest in flight; of its two, the one due first. */
-  ck_assert_uint_eq(hss_slots_pick(c, 4, busy, 8), 3);
+  ck_assert_uint_eq(hss_slots_pick(c, 4, busy, 8, 3, 0), 3);
   busy[1] = 1; /* accounts 1 and 2 tie: the earliest due of them */
-  ck_assert_uint_eq(hss_slots_pick(c, 4, busy, 8), 1);
+  ck_assert_uint_eq(hss_slots_pick(c, 4, busy, 8, 4, 0), 1);
   busy[1] = 2;
   busy[2] = 2; /* all tie: the earliest due overall */
-  ck_assert_uint_eq(hss_slots_pick(c, 4, busy, 8), 1);
-  /* An account at its cap gets nothing, even when due first. */
-  busy[0] = 1;
-  ck_assert_uint_eq(hss_slots_pick(c, 4, busy, 2), 0);
-  busy[0] = 2;
-  ck_assert_uint_eq(hss_slots_pick(c, 4, busy, 2), 4);
-  ck_assert_uint_eq(hss_slots_pick(c, 0, busy, 2), 0);
+  ck_assert_uint_eq(hss_slots_pick(c, 4, busy, 8, 6, 0), 1);
+  /* One slot left and one idle account elsewhere: it is kept for that one,
+   * except for an account's first poll. */
+  ck_assert_uint_eq(hss_slots_pick(c, 4, busy, 8, 7, 1), 4);
+  busy[0] = 0;
+  ck_assert_uint_eq(hss_slots_pick(c, 4, busy, 8, 7, 1), 0);
+  ck_assert_uint_eq(hss_slots_pick(c, 0, busy, 8, 0, 0), 0);
 }
 END_TEST
 
-/* Ticks of a slot-sharing simulation: account 0 has 10 polls that are always
- * due and hold a slot for 13 ticks (a hung endpoint and its Timeout); account
- * 1 has one poll due every 10 ticks that takes 1. Returns the longest wait
- * of account 1's poll from due to start. */
-static int longest_live_wait(size_t slots, size_t cap) {
-  int dead_end[10] = {0}; /* tick a dead poll's slot frees, 0: idle */
+/* Ticks of a slot-sharing simulation: `dead` accounts each have 10 polls
+ * that are always due and hold a slot for 13 ticks (a hung endpoint and its
+ * Timeout); the last account has one poll due every 10 ticks that takes 1.
+ * With fair false, no slot is kept for idle accounts. Returns the longest
+ * wait of the live account's poll from due to start. */
+static int longest_live_wait(size_t slots, size_t dead, bool fair) {
+  enum { POLLS = 10, MAXDEAD = 4 };
+  int end[MAXDEAD][POLLS] = {{0}}; /* tick a dead poll's slot frees, 0: idle */
   int live_end = 0, live_due = 0, worst = 0;
-  size_t busy[2] = {0, 0};
+  size_t busy[MAXDEAD + 1] = {0};
+  size_t active = 0, live = dead;
   for (int t = 1; t <= 1000; t++) {
-    for (int i = 0; i < 10; i++)
-      if (dead_end[i] == t) {
-        dead_end[i] = 0;
-        busy[0]--;
-      }
+    for (size_t a = 0; a < dead; a++)
+      for (int i = 0; i < POLLS; i++)
+        if (end[a][i] == t) {
+          end[a][i] = 0;
+          busy[a]--;
+          active--;
+        }
     if (live_end == t) {
       live_end = 0;
-      busy[1]--;
+      busy[live]--;
+      active--;
     }
     if (live_due == 0 && live_end == 0 && t % 10 == 0)
       live_due = t;
     for (;;) {
-      hss_slot_claim_t c[11];
-      int who[11];
-      size_t n = 0;
-      for (int i = 0; i < 10; i++)
-        if (dead_end[i] == 0) {
-          c[n].account = 0;
-          c[n].due = 0;
-          who[n++] = i;
-        }
+      hss_slot_claim_t c[MAXDEAD * POLLS + 1];
+      int who[MAXDEAD * POLLS + 1];
+      size_t n = 0, idle = 0;
+      for (size_t a = 0; a <= dead; a++)
+        idle += busy[a] == 0;
+      for (size_t a = 0; a < dead; a++)
+        for (int i = 0; i < POLLS; i++)
+          if (end[a][i] == 0) {
+            c[n].account = a;
+            c[n].due = 0;
+            who[n++] = (int)(a * POLLS) + i;
+          }
       if (live_due != 0) {
-        c[n].account = 1;
+        c[n].account = live;
         c[n].due = live_due;
         who[n++] = -1;
       }
-      if (busy[0] + busy[1] >= slots)
-        break;
-      size_t k = hss_slots_pick(c, n, busy, cap);
+      size_t k = hss_slots_pick(c, n, busy, slots, active, fair ? idle : 0);
       if (k == n)
         break;
       busy[c[k].account]++;
+      active++;
       if (who[k] < 0) {
         if (t - live_due > worst)
           worst = t - live_due;
         live_due = 0;
         live_end = t + 1;
       } else {
-        dead_end[who[k]] = t + 13;
+        end[who[k] / POLLS][who[k] % POLLS] = t + 13;
       }
     }
   }
   return worst;
 }
 
-START_TEST(test_slots_hung_account_cannot_starve_another) {
-  /* With the cap, the live account never waits for a slot. */
-  ck_assert_int_eq(longest_live_wait(4, hss_slots_account_cap(4, 2)), 0);
-  /* Without it (an account may take every slot) it waits for the hung
-   * transfers: the test can fail. */
-  ck_assert_int_gt(longest_live_wait(4, 4), 0);
+START_TEST(test_slots_hung_accounts_cannot_starve_another) {
+  /* One or three hung accounts: the live account never waits for a slot. */
+  ck_assert_int_eq(longest_live_wait(4, 1, true), 0);
+  ck_assert_int_eq(longest_live_wait(4, 3, true), 0);
+  ck_assert_int_eq(longest_live_wait(8, 3, true), 0);
+  /* Without a slot kept for it, it waits for the hung transfers: the test
+   * can fail. */
+  ck_assert_int_gt(longest_live_wait(4, 1, false), 0);
+  ck_assert_int_gt(longest_live_wait(4, 3, false), 0);
 }
 END_TEST
 
@@ -504,9 +517,9 @@ static Suite *scheduler_suite(void) {
   tcase_add_test(shard, test_shard_weight_stable);
   suite_add_tcase(s, shard);
   TCase *slots = tcase_create("slots");
-  tcase_add_test(slots, test_slots_account_cap);
+  tcase_add_test(slots, test_slots_may_start);
   tcase_add_test(slots, test_slots_pick_order);
-  tcase_add_test(slots, test_slots_hung_account_cannot_starve_another);
+  tcase_add_test(slots, test_slots_hung_accounts_cannot_starve_another);
   suite_add_tcase(s, slots);
   return s;
 }
