@@ -179,6 +179,10 @@ void hss_sched_start(hss_sched_t *s, size_t i, double now) {
    * cause a burst of catch-up polls. */
   if (e->next_due <= now)
     e->next_due += (floor((now - e->next_due) / e->interval) + 1) * e->interval;
+  /* Never sooner than the configured Interval: after a late start (a pause,
+   * a wait for a slot) the next slot may be closer than that. */
+  if (e->next_due < now + e->min_interval)
+    e->next_due = now + e->min_interval;
 }
 
 bool hss_sched_try_extra(hss_sched_t *s, size_t i, double now) {

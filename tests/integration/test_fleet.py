@@ -164,7 +164,8 @@ class Http2Test(IntegrationCase):
                 for i in range(a * 4, a * 4 + 4)), extra="    Timeout 5000\n")
             for a in range(2))
         c = self.collectd("  MaxConcurrency 16\n" + block).start()
-        wait_for(lambda: all(c.csv_values(f"m{i}", "count", "total-local") for i in range(8)),
+        # derive-poll_errors is a poll's last value: once it is written, so is the rest.
+        wait_for(lambda: all(c.csv_values(f"m{i}", "derive", "poll_errors") for i in range(8)),
                  15, what="a first poll of every project")
         c.stop()
         hss = self.sim.requests(route="hss")

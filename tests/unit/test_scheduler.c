@@ -224,8 +224,32 @@ START_TEST(test_late_start_no_burst) {
       hss_sched_init(&s, in, 1, groups, 1, (hss_budget_t){1000, 1}, 100), 0);
   ck_assert_double_eq_tol(hss_sched_wait(&s, 0, 100), 0, EPS);
   hss_sched_start(&s, 0, 125); /* 2.5 intervals late */
-  ck_assert_double_eq_tol(s.entries[0].next_due, 130, EPS);
-  ck_assert_double_eq_tol(hss_sched_wait(&s, 0, 125), 5, EPS);
+  /* Not the slot at 130: that would be 5 s after this poll, sooner than
+   * the Interval of 10. One poll, then the next one 10 s later. */
+  ck_assert_double_eq_tol(s.entries[0].next_due, 135, EPS);
+  ck_assert_double_eq_tol(hss_sched_wait(&s, 0, 125), 10, EPS);
+  hss_sched_start(&s, 0, 135); /* on time: the phase holds from here */
+  ck_assert_double_eq_tol(s.entries[0].next_due, 145, EPS);
+  hss_sched_free(&s);
+}
+END_TEST
+
+/* With a budget that stretches the interval (20 s for Interval 10), a late
+ * start keeps the planned phase while the next slot is at least the
+ * Interval away, and moves it only when the slot would come sooner. */
+START_TEST(test_never_sooner_than_interval) {
+  hss_sched_input_t in[] = {{0, 10}};
+  hss_budget_t groups[] = {{1, 20}};
+  hss_sched_t s;
+  ck_assert_int_eq(
+      hss_sched_init(&s, in, 1, groups, 1, (hss_budget_t){1000, 1}, 100), 0);
+  ck_assert(s.entries[0].interval >= 20 && s.entries[0].interval < 21);
+  double slot = s.entries[0].next_due, e = s.entries[0].interval;
+  hss_sched_start(&s, 0, slot + 5); /* the next slot is e - 5 away: kept */
+  ck_assert_double_eq_tol(s.entries[0].next_due, slot + e, EPS);
+  slot += e;
+  hss_sched_start(&s, 0, slot + e - 4); /* the next slot would be 4 s away */
+  ck_assert_double_eq_tol(s.entries[0].next_due, slot + e - 4 + 10, EPS);
   hss_sched_free(&s);
 }
 END_TEST
@@ -507,6 +531,7 @@ static Suite *scheduler_suite(void) {
   tcase_add_test(plan, test_rounds_when_loose);
   tcase_add_test(plan, test_try_extra_respects_window);
   tcase_add_test(plan, test_late_start_no_burst);
+  tcase_add_test(plan, test_never_sooner_than_interval);
   tcase_add_test(plan, test_throttle_backoff);
   tcase_add_test(plan, test_window);
   suite_add_tcase(s, plan);
