@@ -838,7 +838,9 @@ class Bench:
                      "simulator's HTTPS listener offers `h2` by ALPN (python3-h2; up to 1,000 "
                      "concurrent streams per connection). Both plugins' libcurl pick it; ours "
                      "(libcurl multi, `CURLOPT_PIPEWAIT`) sends all its requests to the host over "
-                     "one connection, curl_json one connection per URL. The simulator's HTTP/2 "
+                     "one connection (libcurl 7.88 assumes 100 streams until the server's "
+                     "SETTINGS arrive, so a cold burst of more can open extra ones: see the "
+                     "connections column), curl_json one connection per URL. The simulator's HTTP/2 "
                      "is pure Python and slower per request than its HTTP/1.1.")
             self.out()
             self.out("| N | plugin | first round ms min / median / max | target | second round "
