@@ -99,6 +99,12 @@ static double wall_now(void) {
   return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
+/* The index of project pr's account: in cfg->accounts, accts, in_flight and
+ * the scheduler's groups. */
+static size_t acct_index(const hss_poller_t *p, const hss_project_t *pr) {
+  return (size_t)(pr->account - p->cfg->accounts);
+}
+
 /* Ends the current poll of job: reports the result and goes idle. */
 static void finish_poll(hss_poller_t *p, job_t *job, hss_poll_status_t status) {
   hss_poll_result_t *r = &job->result;
@@ -110,7 +116,7 @@ static void finish_poll(hss_poller_t *p, job_t *job, hss_poll_status_t status) {
     p->failures_once++;
   job->state = JOB_IDLE;
   p->active--;
-  if (--p->in_flight[job->project->account - p->cfg->accounts] == 0)
+  if (--p->in_flight[acct_index(p, job->project)] == 0)
     p->idle_accounts++;
   job->polled_once = true;
   p->cb(r, p->ud);
@@ -170,7 +176,7 @@ static int launch(hss_poller_t *p, job_t *job, hss_xfer_t *x,
 
 /* The account state of a job. */
 static acct_state_t *acct_of(hss_poller_t *p, const job_t *job) {
-  return &p->accts[job->project->account - p->cfg->accounts];
+  return &p->accts[acct_index(p, job->project)];
 }
 
 /* The statistics request's headers for the job's credentials, or NULL with
@@ -285,7 +291,7 @@ static void start_poll(hss_poller_t *p, job_t *job) {
   memset(&job->result, 0, sizeof(job->result));
   job->result.project = pr;
   p->active++; /* until finish_poll */
-  if (p->in_flight[pr->account - p->cfg->accounts]++ == 0)
+  if (p->in_flight[acct_index(p, pr)]++ == 0)
     p->idle_accounts--;
   job->started = mono_now();
   job->deadline = job->started + (double)pr->timeout_ms / 1000.0;
@@ -632,7 +638,7 @@ static size_t collect_due(hss_poller_t *p, bool once, double now,
         *wait = w;
       continue;
     }
-    p->claims[n].account = (size_t)(job->project->account - p->cfg->accounts);
+    p->claims[n].account = acct_index(p, job->project);
     p->claims[n].due = p->sched.entries[job->slot].next_due;
     p->claim_job[n++] = i;
   }
@@ -857,11 +863,6 @@ static hss_budget_t part_budget(const hss_poller_t *p) {
   return b;
 }
 
-/* The scheduler group (account index) of project pr. */
-static size_t in_group(const hss_poller_t *p, const hss_project_t *pr) {
-  return (size_t)(pr->account - p->cfg->accounts);
-}
-
 /* Plans every owned project's effective interval and start, and says so in
  * the log. Returns 0 or -1. */
 static int plan(hss_poller_t *p, const char *poller_name) {
@@ -873,7 +874,7 @@ static int plan(hss_poller_t *p, const char *poller_name) {
   int status = -1;
   if (in != NULL && groups != NULL) {
     for (size_t k = 0; k < n; k++) {
-      in[k].group = in_group(p, p->jobs[k].project);
+      in[k].group = acct_index(p, p->jobs[k].project);
       in[k].min_interval = p->jobs[k].project->interval;
     }
     for (size_t i = 0; i < p->cfg->accounts_num; i++)
@@ -907,7 +908,7 @@ static int plan(hss_poller_t *p, const char *poller_name) {
    * with Pollers or Threads. */
   for (size_t k = 0; k < n; k++) {
     const hss_project_t *pr = p->jobs[k].project;
-    const hss_budget_t *g = &groups[in_group(p, pr)];
+    const hss_budget_t *g = &groups[acct_index(p, pr)];
     double e = p->sched.entries[k].interval;
     if (e > pr->interval * 1.001)
       hss_log(LOG_WARNING,

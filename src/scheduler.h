@@ -69,7 +69,8 @@ int hss_sched_init(hss_sched_t *s, const hss_sched_input_t *in, size_t n,
  * and its group's pause. */
 double hss_sched_wait(const hss_sched_t *s, size_t i, double now);
 
-/* Entry i starts a poll now: counts the call and moves to the next slot. */
+/* Entry i starts a poll now: counts the call and moves to the next slot,
+ * but at least the configured Interval from now. */
 void hss_sched_start(hss_sched_t *s, size_t i, double now);
 
 /* Counts one more call of entry i now (a retry within a poll) when both

@@ -215,7 +215,8 @@ START_TEST(test_try_extra_respects_window) {
 }
 END_TEST
 
-/* A late start keeps the phase and does not burst. */
+/* A late start does not burst, and the next poll is at least the Interval
+ * after it. */
 START_TEST(test_late_start_no_burst) {
   hss_sched_input_t in[] = {{0, 10}};
   hss_budget_t groups[] = {{1000, 1}};
